@@ -1,0 +1,1 @@
+"""Command-line interface. Each command group lives in its own module; main.py assembles them."""
