@@ -54,6 +54,8 @@ def setup_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # pydicom logs every off-standard value in real archives; only show that when asked.
+    logging.getLogger("pydicom").setLevel(logging.DEBUG if verbose else logging.ERROR)
 
 
 @app.callback()

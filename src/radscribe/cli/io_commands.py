@@ -1,0 +1,121 @@
+"""`radscribe info` and `radscribe view`: look at what a file holds before doing anything with it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from radscribe.cli.app import app, console, handle_errors, report_error
+from radscribe.errors import EXIT_BAD_INPUT, UnsupportedImageError
+from radscribe.io import MedicalImage, iter_images, read_image, write_png_atomic
+from radscribe.io.display import chosen_window, display_unit
+from radscribe.io.windowing import to_uint8
+
+
+def summarize(path: Path, images: list[MedicalImage]) -> dict:
+    """One record per file: what a user needs to know before processing it."""
+    first = images[0]
+    lo = float(min(im.pixels.min() for im in images))
+    hi = float(max(im.pixels.max() for im in images))
+    meta = first.meta
+    return {
+        "path": str(path),
+        "format": meta.format,
+        "modality": meta.modality,
+        "body_part": meta.body_part,
+        "frames": len(images),
+        "rows": first.shape[0],
+        "columns": first.shape[1],
+        "pixel_spacing_mm": meta.pixel_spacing,
+        "slice_thickness_mm": meta.slice_thickness,
+        "units": meta.units,
+        "min": round(lo, 3),
+        "max": round(hi, 3),
+        "photometric": meta.photometric,
+        "transfer_syntax": meta.transfer_syntax,
+        "kvp": meta.kvp,
+        "study_uid": meta.study_uid,
+        "series_uid": meta.series_uid,
+        "sop_uid": meta.sop_uid,
+    }
+
+
+def _table(records: list[dict]) -> Table:
+    table = Table(title="radscribe info", show_lines=False)
+    for column in ("file", "modality", "size", "spacing (mm)", "range", "photometric", "transfer syntax"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        spacing = "x".join(f"{v:.3g}" for v in r["pixel_spacing_mm"]) if r["pixel_spacing_mm"] else "-"
+        size = f"{r['columns']}x{r['rows']}" + (f" x{r['frames']}" if r["frames"] > 1 else "")
+        value_range = f"{r['min']:.4g}..{r['max']:.4g} {r['units']}"
+        table.add_row(
+            Path(r["path"]).name, r["modality"] or "-", size, spacing, value_range,
+            r["photometric"] or "-", r["transfer_syntax"] or "-",
+        )
+    return table
+
+
+@app.command("info")
+@handle_errors
+def info(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (DICOM, NIfTI, PNG/JPEG/TIFF). Folders are walked and series sorted."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file (JSON Lines) instead of a table."),
+) -> None:
+    """Show what each image holds: modality, size, spacing, value range (HU for CT), photometric, transfer syntax.
+
+    Examples:
+
+      radscribe info scan.dcm
+
+      radscribe info study_folder/ --json > info.jsonl
+
+    Bad files are reported one line each on stderr; the others are still shown; exit status 2 if any was bad.
+    """
+    records, bad = [], 0
+    for path, result in iter_images(paths):
+        if isinstance(result, Exception):
+            report_error(result)
+            bad += 1
+            continue
+        record = summarize(path, result)
+        records.append(record)
+        if as_json:
+            print(json.dumps(record), flush=True)
+    if not as_json and records:
+        console.print(_table(records))
+    if bad:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command("view")
+@handle_errors
+def view(
+    path: Path = typer.Argument(..., help="One image file (DICOM, NIfTI, PNG/JPEG/TIFF)."),
+    output: Path = typer.Option(..., "--output", "-o", help="PNG to write (8-bit greyscale)."),
+    window: Optional[str] = typer.Option(
+        None, "--window", "-w",
+        help="Preset (abdomen, ldct, lung, mediastinum, brain, bone) or width/level like W400/L40. Default: abdomen for CT.",
+    ),
+    frame: int = typer.Option(0, "--frame", "-f", help="Slice or frame index for multi-frame files and volumes."),
+) -> None:
+    """Write a preview PNG of one slice through a display window.
+
+    Example:  radscribe view chest.dcm --window lung -o chest.png
+    """
+    images = read_image(path)
+    if not 0 <= frame < len(images):
+        raise UnsupportedImageError(path, f"frame {frame} requested but the file has {len(images)}")
+    image = images[frame]
+    unit = display_unit(image, window)
+    write_png_atomic(output, to_uint8(unit))
+    console.print(f"wrote {output} ({image.shape[1]}x{image.shape[0]}, {describe_window(image, window)})", highlight=False)
+
+
+def describe_window(image: MedicalImage, window: Optional[str]) -> str:
+    chosen = chosen_window(image, window)
+    return str(chosen) if chosen else "display values as stored" if image.meta.units == "display" else "auto range"
+
