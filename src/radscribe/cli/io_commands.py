@@ -44,18 +44,25 @@ def summarize(path: Path, images: list[MedicalImage]) -> dict:
     }
 
 
-def _table(records: list[dict]) -> Table:
-    table = Table(title="radscribe info", show_lines=False)
-    for column in ("file", "modality", "size", "spacing (mm)", "range", "photometric", "transfer syntax"):
-        table.add_column(column, overflow="fold")
-    for r in records:
-        spacing = "x".join(f"{v:.3g}" for v in r["pixel_spacing_mm"]) if r["pixel_spacing_mm"] else "-"
-        size = f"{r['columns']}x{r['rows']}" + (f" x{r['frames']}" if r["frames"] > 1 else "")
-        value_range = f"{r['min']:.4g}..{r['max']:.4g} {r['units']}"
-        table.add_row(
-            Path(r["path"]).name, r["modality"] or "-", size, spacing, value_range,
-            r["photometric"] or "-", r["transfer_syntax"] or "-",
-        )
+def _table(record: dict) -> Table:
+    """A two-column table for one file: it stays readable in an 80-column terminal."""
+    r = record
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_column("field", style="bold cyan", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    spacing = " x ".join(f"{v:.4g}" for v in r["pixel_spacing_mm"]) + " mm" if r["pixel_spacing_mm"] else "-"
+    rows = [
+        ("modality", f"{r['modality'] or '-'}" + (f" ({r['body_part']})" if r["body_part"] else "")),
+        ("size", f"{r['columns']} x {r['rows']}" + (f", {r['frames']} slices" if r["frames"] > 1 else "")),
+        ("pixel spacing", spacing),
+        ("slice thickness", f"{r['slice_thickness_mm']:g} mm" if r["slice_thickness_mm"] else "-"),
+        ("value range", f"{r['min']:.6g} .. {r['max']:.6g} {r['units']}"),
+        ("photometric", r["photometric"] or "-"),
+        ("transfer syntax", r["transfer_syntax"] or "-"),
+        ("kVp", f"{r['kvp']:g}" if r["kvp"] else "-"),
+    ]
+    for field, value in rows:
+        table.add_row(field, value)
     return table
 
 
@@ -75,18 +82,18 @@ def info(
 
     Bad files are reported one line each on stderr; the others are still shown; exit status 2 if any was bad.
     """
-    records, bad = [], 0
+    bad = 0
     for path, result in iter_images(paths):
         if isinstance(result, Exception):
             report_error(result)
             bad += 1
             continue
         record = summarize(path, result)
-        records.append(record)
         if as_json:
             print(json.dumps(record), flush=True)
-    if not as_json and records:
-        console.print(_table(records))
+        else:
+            console.print(f"[bold]{record['path']}[/]", highlight=False, soft_wrap=True)
+            console.print(_table(record), "")
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
 

@@ -61,7 +61,10 @@ def read_raster(path: str | Path, hu: HUMapping | None = None) -> list[MedicalIm
 
 
 def _read_pil(source: str) -> tuple[list[np.ndarray], bool]:
-    # Our own limit (checked from the header) replaces PIL's decompression-bomb guard.
+    # Our own limit (checked from the header) replaces PIL's decompression-bomb guard,
+    # which would otherwise refuse with its own message (or allow more than ours).
+    saved_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -73,6 +76,8 @@ def _read_pil(source: str) -> tuple[list[np.ndarray], bool]:
             raise UnreadableImageError(source, f"not a readable PNG/JPEG image ({error})") from None
         except OSError as error:
             raise UnreadableImageError(source, f"corrupt or truncated image ({error})") from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved_limit
     return [array], tagged
 
 
