@@ -61,3 +61,15 @@ def test_view_bad_window_and_empty_folder_one_line_errors(tmp_path, pydicom_data
     (tmp_path / "empty").mkdir()
     result = run("info", tmp_path / "empty")
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_view_tiff_declared_hu(tmp_path):
+    import tifffile
+
+    hu = np.full((64, 64), 40.0, np.float32)  # soft tissue at the ldct level: mid-grey
+    tifffile.imwrite(tmp_path / "ldct.tif", hu)
+    result = run("view", tmp_path / "ldct.tif", "--hu", "--window", "ldct", "-o", tmp_path / "p.png")
+    assert result.returncode == 0, result.stderr
+    assert np.asarray(Image.open(tmp_path / "p.png"))[10, 10] == 128
+    result = run("info", "--json", "--hu", "--hu-intercept", "-1000", tmp_path / "ldct.tif")
+    assert json.loads(result.stdout)["min"] == -960.0 and json.loads(result.stdout)["units"] == "HU"

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from radscribe.cli.app import app, console, handle_errors, report_error
+from radscribe.cli.options import HU_INTERCEPT_OPTION, HU_OPTION, hu_mapping
 from radscribe.errors import EXIT_BAD_INPUT, UnsupportedImageError
 from radscribe.io import MedicalImage, iter_images, read_image, write_png_atomic
 from radscribe.io.display import chosen_window, display_unit
@@ -71,6 +72,8 @@ def _table(record: dict) -> Table:
 def info(
     paths: list[Path] = typer.Argument(..., help="Files or folders (DICOM, NIfTI, PNG/JPEG/TIFF). Folders are walked and series sorted."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per file (JSON Lines) instead of a table."),
+    hu: bool = HU_OPTION,
+    hu_intercept: float = HU_INTERCEPT_OPTION,
 ) -> None:
     """Show what each image holds: modality, size, spacing, value range (HU for CT), photometric, transfer syntax.
 
@@ -83,7 +86,7 @@ def info(
     Bad files are reported one line each on stderr; the others are still shown; exit status 2 if any was bad.
     """
     bad = 0
-    for path, result in iter_images(paths):
+    for path, result in iter_images(paths, hu=hu_mapping(hu, hu_intercept)):
         if isinstance(result, Exception):
             report_error(result)
             bad += 1
@@ -108,12 +111,18 @@ def view(
         help="Preset (abdomen, ldct, lung, mediastinum, brain, bone) or width/level like W400/L40. Default: abdomen for CT.",
     ),
     frame: int = typer.Option(0, "--frame", "-f", help="Slice or frame index for multi-frame files and volumes."),
+    hu: bool = HU_OPTION,
+    hu_intercept: float = HU_INTERCEPT_OPTION,
 ) -> None:
     """Write a preview PNG of one slice through a display window.
 
-    Example:  radscribe view chest.dcm --window lung -o chest.png
+    Examples:
+
+      radscribe view chest.dcm --window lung -o chest.png
+
+      radscribe view slice.tif --hu --window ldct -o slice.png   (an LDCTIQAC TIFF holding HU)
     """
-    images = read_image(path)
+    images = read_image(path, hu=hu_mapping(hu, hu_intercept))
     if not 0 <= frame < len(images):
         raise UnsupportedImageError(path, f"frame {frame} requested but the file has {len(images)}")
     image = images[frame]
