@@ -73,3 +73,10 @@ def test_view_tiff_declared_hu(tmp_path):
     assert np.asarray(Image.open(tmp_path / "p.png"))[10, 10] == 128
     result = run("info", "--json", "--hu", "--hu-intercept", "-1000", tmp_path / "ldct.tif")
     assert json.loads(result.stdout)["min"] == -960.0 and json.loads(result.stdout)["units"] == "HU"
+
+
+def test_info_missing_path_does_not_stop_the_batch(tmp_path, pydicom_test_dir):
+    result = run("info", "--json", tmp_path / "missing.dcm", pydicom_test_dir / "CT_small.dcm")
+    assert result.returncode == 2
+    assert "missing.dcm: no such file or folder" in result.stderr
+    assert json.loads(result.stdout)["modality"] == "CT"

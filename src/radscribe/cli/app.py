@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from radscribe.errors import EXIT_BAD_INPUT, RadscribeError
 
@@ -27,6 +28,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable)
+T = TypeVar("T")
 
 
 def report_error(error: Exception) -> None:
@@ -46,6 +48,16 @@ def handle_errors(fn: F) -> F:
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def track(iterable: Iterable[T], total: int | None = None, description: str = "working") -> Iterator[T]:
+    """A progress bar on stderr for long loops; silent when stderr is not a terminal (pipes, CI)."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err_console, transient=True, disable=not err_console.is_terminal,
+    )
+    with progress:
+        yield from progress.track(iterable, total=total, description=description)
 
 
 def setup_logging(verbose: bool) -> None:

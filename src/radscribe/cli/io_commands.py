@@ -9,10 +9,10 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from radscribe.cli.app import app, console, handle_errors, report_error
+from radscribe.cli.app import app, console, handle_errors, report_error, track
 from radscribe.cli.options import HU_INTERCEPT_OPTION, HU_OPTION, hu_mapping
-from radscribe.errors import EXIT_BAD_INPUT, UnsupportedImageError
-from radscribe.io import MedicalImage, iter_images, read_image, write_png_atomic
+from radscribe.errors import EXIT_BAD_INPUT, RadscribeError, UnsupportedImageError
+from radscribe.io import MedicalImage, expand_paths, read_image, write_png_atomic
 from radscribe.io.display import chosen_window, display_unit
 from radscribe.io.windowing import to_uint8
 
@@ -85,10 +85,17 @@ def info(
 
     Bad files are reported one line each on stderr; the others are still shown; exit status 2 if any was bad.
     """
-    bad = 0
-    for path, result in iter_images(paths, hu=hu_mapping(hu, hu_intercept)):
-        if isinstance(result, Exception):
-            report_error(result)
+    errors: list[RadscribeError] = []
+    files = expand_paths(paths, errors)
+    for error in errors:
+        report_error(error)
+    bad = len(errors)
+    mapping = hu_mapping(hu, hu_intercept)
+    for path in track(files, total=len(files), description="reading"):
+        try:
+            result = read_image(path, hu=mapping)
+        except RadscribeError as error:
+            report_error(error)
             bad += 1
             continue
         record = summarize(path, result)

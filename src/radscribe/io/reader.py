@@ -57,21 +57,32 @@ def read_image(path: str | Path, *, hu: HUMapping | None = None, nifti_units: st
     return read_raster(path, hu=hu)
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given, and folders walked recursively for image-like files, series-ordered."""
+def expand_paths(paths: Iterable[str | Path], errors: list[RadscribeError] | None = None) -> list[Path]:
+    """Files as given, and folders walked recursively for image-like files, series-ordered.
+
+    A missing path or an empty folder raises, unless ``errors`` is given: then the error is
+    appended there and the other paths are still expanded (batch mode).
+    """
     files: list[Path] = []
     for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found = [f for f in sorted(p.rglob("*")) if f.is_file() and _looks_like_image(f)]
-            if not found:
-                raise NoImagesFoundError(p, "folder holds no DICOM, NIfTI, PNG, JPEG or TIFF files")
-            files.extend(order_series(found))
-        elif p.exists():
-            files.append(p)
-        else:
-            raise UnreadableImageError(p, "no such file or folder")
+        try:
+            files.extend(_expand_one(Path(raw)))
+        except RadscribeError as error:
+            if errors is None:
+                raise
+            errors.append(error)
     return files
+
+
+def _expand_one(p: Path) -> list[Path]:
+    if p.is_dir():
+        found = [f for f in sorted(p.rglob("*")) if f.is_file() and _looks_like_image(f)]
+        if not found:
+            raise NoImagesFoundError(p, "folder holds no DICOM, NIfTI, PNG, JPEG or TIFF files")
+        return order_series(found)
+    if p.exists():
+        return [p]
+    raise UnreadableImageError(p, "no such file or folder")
 
 
 def _looks_like_image(path: Path) -> bool:
@@ -122,7 +133,11 @@ def iter_images(
     paths: Iterable[str | Path], *, hu: HUMapping | None = None
 ) -> Iterator[tuple[Path, list[MedicalImage] | RadscribeError]]:
     """Yield (file, slices) or (file, error) for each file, so a batch goes on past bad files."""
-    for f in expand_paths(paths):
+    errors: list[RadscribeError] = []
+    files = expand_paths(paths, errors)
+    for error in errors:
+        yield Path(getattr(error, "path", "") or ""), error
+    for f in files:
         try:
             yield f, read_image(f, hu=hu)
         except RadscribeError as error:
