@@ -1,0 +1,1 @@
+"""CT image-quality data: procedural and real anatomy, acquisition physics, annotation and captions (issue 3)."""
