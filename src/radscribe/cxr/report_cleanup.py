@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from radscribe.cxr.labeler import label_sentence
+
 _I = re.IGNORECASE
 _BLANK = r"XXXX"
 
@@ -50,11 +52,12 @@ _DEID_FILLS: tuple[tuple[str, str], ...] = (
     (r",\s*(?:[a-z]+\s+)?XXXX(?=\s+and\b)", ""),
     (r"\b(?:pulmonary|hilar|mediastinal|bony|osseous)\s+XXXX\s+and\s+", ""),
     (r"\s+and\s+(?:pulmonary|hilar|mediastinal|bony|osseous)\s+XXXX\b", ""),
+    (r"\s+and\s+XXXX(?=\s+(?:are|is|appear|appears)\b)", ""),  # "vasculature and XXXX are normal"
 )
 _DEID_FILLS_RE = tuple((re.compile(p, _I), r) for p, r in _DEID_FILLS)
 # A blank right before a verb was the subject: the sentence lost what it is about.
 _BLANK_SUBJECT = re.compile(
-    r"^(?:(?:the|a|an|visualized|visible|other)\s+)?(?:\w+\s+){0,1}XXXX\s+(?:are|is|was|were|appear|appears|remain|remains)\b"
+    r"^(?:(?:the|a|an|visualized|visible|other)\s+)?(?:[\w-]+\s+){0,2}XXXX\s+(?:are|is|was|were|appear|appears|remain|remains|have|has)\b"
     r"|\b(?:the|a|an)\s+XXXX\s+(?:are|is|was|were|appear|appears|remain|remains)\b",
     _I,
 )
@@ -95,10 +98,10 @@ _COMPARISON_CLAUSE = re.compile(
     r"(?:(?:as |when )?compared (?:to|with)|from|since|relative to|than (?:on )?|as on|as seen on|as of|on|similar to|"
     r"in comparison (?:to|with)|worse than|better than|larger than|smaller than) "
     r"(?:the |a |an |multiple |several )?(?:prior|previous|last|most recent|comparison|preceding|earlier|"
-    r"recent prior|prior chest)\b[^,.;]*"
+    r"recent prior|prior chest)\b(?:(?!\s(?:without|with|but|and)\s)[^,.;])*"
     r"|,?\s*(?:and (?:is |are |has been |have been )?)?(?:(?:grossly|essentially|largely|relatively) )?(?:(?:unchanged|stable|similar)\s+)?"
     r"(?:since|from|compared (?:to|with)) (?:a |an |the )?(?:[a-z]+ ){0,2}(?:ct|radiographs?|exams?|examinations?|"
-    r"stud(?:y|ies)|films?|x-rays?)\b[^,.;]*"
+    r"stud(?:y|ies)|films?|x-rays?)\b(?:(?!\s(?:without|with|but|and)\s)[^,.;])*"
     r"|^in the interval,?\s*|,?\s*in the interval\b",
     _I,
 )
@@ -116,9 +119,25 @@ _COMPARISON_WORDS: tuple[tuple[str, str], ...] = (
     (r",?\s*(?:and|but)\s+(?:(?:is|are|remains?)\s+)?(?:grossly\s+|essentially\s+)?(?:stable|unchanged)\b", ""),
     (r"\binterval\s+(?=(?:development|increase|decrease|improvement|worsening|placement|removal|resolution|"
      r"enlargement|progression|appearance|change|clearing|decrease)\b)", ""),
-    (r"(?:^(?:grossly |overall |relatively )?|(?<=\ba )|(?<=\ban )|(?<=\bthe )|(?<=\bwith )|(?<=\bof )|(?<=\band )|(?<=\bno ))"
+    (r"(?:^(?:grossly |overall |relatively )?|(?<=\ba )|(?<=\ban )|(?<=\bthe )|(?<=\bwith )|(?<=\bof )|(?<=\band )|(?<=\bno )"
+     r"|(?<=\bdemonstrates )|(?<=\bshows )|(?<=\bdemonstrate )|(?<=\bshow ))"
      r"(?:stable|unchanged|persistent|persisting|continued|new|newly)\s+(?=[a-z])", ""),
     (r",?\s*(?:stable|unchanged)(?=[.;,]|$)", ""),
+    # ", stable mediastinal and hilar contours": a list item that only said "no change".
+    (r",\s*(?:and\s+)?(?:stable|unchanged)\s+(?:[\w-]+\s+){0,3}(?:contours?|silhouettes?)(?=[.;,]|$)", ""),
+    (r",\s*(?:stable|unchanged)\s+(?=[a-z])", ", "),
+    (r"\b(is|are)\s+and\s+", r"\1 "),
+    # Whatever "again" and attributive "stable"/"unchanged" are left say "as before": "is again mildly enlarged",
+    # "mild stable cardiomegaly", "there is stable elevation of ...".
+    (r"\bagain,?\s+(?=[a-z])", ""),
+    (r"(?<!\bis)(?<!\bare)\s+(?:stable|unchanged) and\s+(?=[a-z])", " "),  # "silhouette stable and unremarkable"
+    (r"\b(there (?:is|are)|they're) (?:(?:grossly|essentially)\s+)?(?:stable|unchanged)(?:[- ]appearing)?\s+(?=[a-z])", r"\1 "),
+    (r"(?<!\bis )(?<!\bare )(?<!\bremains )(?<!\bappears )(?<!\bbe )(?:\b(?:grossly|essentially|overall)\s+)?"
+     r"\b(?:stable|unchanged)(?:[- ]appearing)?\s+(?!(?:in|from|since|compared|and|with|to|position|appearance|of|when|as|"
+     r"on|at|for|or|but|than|over|given)\b)(?=[a-z])", ""),
+    # Leftover mentions of the earlier study itself ("unchanged in the prior study", "in position to prior study").
+    (r"\s*(?:\b(?:unchanged|stable)\s+)?(?:\b(?:in|to)\s+)?(?:the\s+)?\b(?:prior|previous)\s+(?:study|exam|examination|"
+     r"radiographs?|films?)\b", ""),  # "are [similar to comparison exam] and within normal limits"
     (r"\b(is|are)\s+(?:grossly\s+|essentially\s+)?(?:stable|unchanged)\s+and\s+", r"\1 "),
     (r"\bin place,\s*(?:stable|unchanged)\s+position\b", "in place"),
     (r"\bin (?:stable|unchanged) (position|location|alignment)\b", r"in \1"),
@@ -133,11 +152,33 @@ _ONLY_STABLE = re.compile(
 )
 
 _COMPARISON_WORDS_RE = tuple((re.compile(p, _I), r) for p, r in _COMPARISON_WORDS)
+# "<subject> is stable." for any subject; dropped when the subject names no finding ("The hilar contours are
+# stable"), kept as the finding when it does ("Cardiomegaly is stable" -> "Cardiomegaly.").
+_SUBJECT_STABLE = re.compile(
+    r"^(?P<subject>[\w ,/-]{1,80}?) (?:is|are|remains?|appears?|has remained|have remained) (?:grossly |essentially |"
+    r"relatively |overall )?(?:stable|unchanged)(?: in (?:size|appearance|contour|position|configuration)"
+    r"(?: and (?:size|appearance|contour|position|configuration))?)?"
+    r"(?: (?:from|since|compared)(?:(?! and )[^.])*)?\.?$",
+    _I,
+)
+# Findings the CheXpert labeler has no class for, but a summary should keep.
+_FINDING_NOUN = re.compile(
+    r"\b(?:changes|hernia|calcifi\w*|deformit\w*|scar\w*|elevat\w*|eventration|prominen\w*|tortu\w*|ectasia|clips|"
+    r"wires|hardware|emphysema|hyperinfla\w*|hyperexpan\w*|thickening|disease|kyphosis|scoliosis|spondylosis|granulomas?)\b",
+    _I,
+)
+_DISCOURSE = re.compile(r"^(?:however|also|again|otherwise|additionally),?\s+", _I)
 
 
 def remove_comparisons(sentence: str) -> str | None:
     """Remove statements about prior studies; ``None`` when that was all the sentence said."""
-    if _COMPARISON_SENTENCE.search(sentence.strip()):
+    if _COMPARISON_SENTENCE.search(_DISCOURSE.sub("", sentence.strip())):
+        return None
+    subject_only = _SUBJECT_STABLE.match(sentence.strip())
+    if subject_only:
+        subject = subject_only.group("subject")
+        if any(v != 0 for v in label_sentence(subject).values()) or _FINDING_NOUN.search(subject):
+            return tidy(subject)  # "Postsurgical changes ... are stable." -> "Postsurgical changes ..."
         return None
     # "Heart size is stable." says nothing once the comparison is gone.
     if _ONLY_STABLE.search(sentence):
@@ -150,16 +191,18 @@ def remove_comparisons(sentence: str) -> str | None:
 
 
 _VIEW_SENTENCE = re.compile(
-    r"^(?:the )?(?:(?:pa|ap|frontal|lateral|portable|upright|supine|semi-upright|single|two|2|three|3|bedside|chest)\b"
-    r"[\w\s,/-]{0,40}?\b(?:views?|radiographs?|images?|projections?|films?|exams?)\b(?: of the chest)?"
+    r"^(?:the )?(?:(?:pa|ap|frontal|lateral|portable|upright|supine|semi-upright|single|two|three|four|\d+|bedside|chest)\b"
+    r"[\w\s,/-]{0,40}?\b(?:views?|radiographs?|images?|projections?|films?|exams?)\b(?: of the chest| chest)?"
     r"(?: (?:were|was|are|is|have been) (?:obtained|provided|performed|submitted|acquired|reviewed|available))?"
     r"(?: on [\w/ ]+)?|(?:the )?(?:examination|exam|study) consists of [^.]*|a total of \w+ images? (?:were|was) obtained"
-    r"|chest,? (?:pa|ap|2 views?|two views?)[\w\s,/-]*)\s*\.?$",
+    r"|chest,? (?:pa|ap|2 views?|two views?)[\w\s,/-]*)[\s/]*\.?$",
     _I,
 )
 _VIEW_LEAD = re.compile(
-    r"^(?:(?:pa|ap|frontal|portable|upright)[\w\s/-]*?(?:views?|radiographs?|images?)(?: of the chest)?"
-    r"(?: (?:show|shows|demonstrate|demonstrates|reveal|reveals|were obtained and demonstrate))?\s*[:,]?\s+)", _I
+    r"^(?:(?:pa|ap|frontal|portable|upright|lateral)[\w\s/()-]*?(?:views?|radiographs?|images?)(?: of the chest)?"
+    r"(?: with [\w\s-]{1,60}?(?= (?:show|shows|demonstrate|demonstrates|reveal|reveals)\b))?"
+    r"(?: (?:show|shows|demonstrate|demonstrates|reveal|reveals|were obtained and demonstrate))?\s*[:,]?\s+)"
+    r"(?!(?:were|was|is|are|obtained|obscured|limited|degraded|of)\b)", _I
 )
 _VIEW_INLINE = re.compile(
     r",?\s*(?:(?:only|best|well|also|xxxx)\s+)?(?:seen\s+|visualized\s+|identified\s+)?(?:on|in) (?:the )?"
@@ -169,7 +212,7 @@ _VIEW_INLINE = re.compile(
 
 # Technique remarks about a view ("The lateral view is degraded by motion") say nothing about the patient.
 _VIEW_TECHNIQUE = re.compile(
-    r"\b(?:views?|projections?)\b.*\b(?:limit\w*|degraded|nondiagnostic|suboptimal|repeated|lordotic|expiratory|rotat\w*|"
+    r"\b(?:views?|projections?)\b.*\b(?:limit\w*|degraded|obscured|nondiagnostic|suboptimal|repeated|lordotic|expiratory|rotat\w*|"
     r"motion|positioning)\b|\b(?:limited|rotated|lordotic|suboptimal)\b.*\b(?:views?|projections?)\b",
     _I,
 )
@@ -194,7 +237,9 @@ _DANGLING = re.compile(
 # A one-word sentence is kept only when the word looks like a finding ("Emphysema.", "Cardiomegaly.").
 _LONE_ADJECTIVE = re.compile(r"^[a-z-]+$(?<!sis)(?<!ia)(?<!ma)(?<!ly)(?<!ism)(?<!ion)(?<!s)(?<!y)(?<!ure)", _I)
 _NOISE = re.compile(
-    r"^(?:end of (?:report|impression)|findings?|impression|comparison|indication|history|there (?:is|are)(?: an?)?|"
+    r"^(?:however,? |also,? )?(?:it|this|they|these|which) (?:is|are|appears?|remains?|looks?)$"
+    r"|^(?:the )?(?:overall )?appearance of (?:the )?(?:lungs?|chest|heart|mediastinum)$"
+    r"|^(?:end of (?:report|impression)|findings?|impression|comparison|indication|history|there (?:is|are)(?: an?)?|"
     r"this|these|it)\s*:?\s*$",
     _I,
 )
@@ -217,7 +262,7 @@ def tidy(sentence: str | None) -> str | None:
     """Fix spacing and punctuation, drop dangling function words, capitalise, end with a full stop."""
     if sentence is None:
         return None
-    out = _SPACES.sub(" ", sentence).strip()
+    out = _SPACES.sub(" ", sentence).strip().lstrip("[<>*#")
     out = _LIST_MARKER.sub("", out)
     for _ in range(3):
         out = _DANGLING.sub("", out)

@@ -103,7 +103,8 @@ _COMMUNICATION = re.compile(r"\b(?:discussed with|notified|communicated|called t
 _RECOMMENDATION = re.compile(
     r"\b(?:recommend\w*|(?:is|are|be) (?:suggested|advised|warranted)|would be (?:helpful|useful|of benefit)|"
     r"would benefit|further (?:evaluation|assessment|characterization)|if clinically indicated|clinical correlation|"
-    r"correlate (?:clinically|with)|follow-?up (?:is|with|in|imaging|ct|radiograph)|consider\w*)\b",
+    r"correlate (?:clinically|with)|suggest reference|if there is clinical concern|"
+    r"(?:if |when )?(?:clinically )?warranted(?: clinically)?|follow-?up (?:is|with|in|imaging|ct|radiograph)|consider\w*)\b",
     re.I,
 )
 
@@ -169,9 +170,14 @@ def merge_sections(findings: list[str], impression: list[str], prefix: str = "Ov
     return " ".join(findings + added)
 
 
-def build_rewrite_prompt(report: Report) -> str:
-    """The instruction an LLM rewrite receives (XrayGPT's steps, in words)."""
-    return REWRITE_PROMPT.format(findings=report.findings, impression=report.impression)
+def build_rewrite_prompt(report: Report, config: SummaryConfig = SummaryConfig()) -> str:
+    """The instruction an LLM rewrite receives (XrayGPT's steps, in words).
+
+    The sections go in already cleaned by the rules, so a small model only has to merge and rephrase.
+    """
+    findings = " ".join(clean_sentences(report.findings, config))
+    impression = " ".join(clean_sentences(report.impression, config))
+    return REWRITE_PROMPT.format(findings=findings, impression=impression)
 
 
 def summarize_report(report: Report, config: SummaryConfig = SummaryConfig(), rewrite_fn: RewriteFn | None = None) -> SummaryResult:
@@ -180,20 +186,44 @@ def summarize_report(report: Report, config: SummaryConfig = SummaryConfig(), re
     if reason:
         return SummaryResult(report, None, reason)
     if rewrite_fn is not None:
-        return _rewrite(report, rewrite_fn)
+        return _rewrite(report, rewrite_fn, config)
     summary = merge_sections(clean_sentences(report.findings, config), clean_sentences(report.impression, config),
                              config.impression_prefix)
     return SummaryResult(report, summary) if summary else SummaryResult(report, None, "empty_after_cleaning")
 
 
-def _rewrite(report: Report, rewrite_fn: RewriteFn) -> SummaryResult:
+def _rewrite(report: Report, rewrite_fn: RewriteFn, config: SummaryConfig) -> SummaryResult:
     try:
-        text = rewrite_fn(build_rewrite_prompt(report))
+        text = rewrite_fn(build_rewrite_prompt(report, config))
     except Exception as error:  # noqa: BLE001  (any backend failure drops this report, the batch goes on)
         log.warning("rewrite failed for report %s: %s", report.report_id, error)
         return SummaryResult(report, None, "rewrite_failed", method="llm")
-    text = re.sub(r"\s+", " ", text or "").strip()
+    # The rules run again on the answer: whatever the model kept of blanks, views or priors goes.
+    text = " ".join(clean_sentences(_strip_llm_echo(text or ""), config))
     return SummaryResult(report, text, method="llm") if text else SummaryResult(report, None, "empty_rewrite", method="llm")
+
+
+def llm_rewrite_fn(model, *, max_new_tokens: int = 160) -> RewriteFn:
+    """A ``rewrite_fn`` that sends the rewrite prompt to a ``radscribe.llm`` ChatModel (greedy, so repeatable).
+
+    Any backend works: the embedded SmolLM2 or an OpenAI-compatible server, chosen by the LLM configuration
+    (``radscribe.llm.resolve_llm_config``). A 135M model follows the instruction loosely: check its output.
+    """
+
+    def rewrite(prompt: str) -> str:
+        return model.generate([{"role": "user", "content": prompt}], max_new_tokens=max_new_tokens, temperature=0.0).text
+
+    return rewrite
+
+
+# Small models often echo the instruction or the section labels before (or instead of) answering.
+_ECHO_LINE = re.compile(r"^\s*(?:rewrite this|here is|here's)[^\n]*$", re.I | re.M)
+_SECTION_LABEL = re.compile(r"\b(?:FINDINGS|IMPRESSION|SUMMARY)\s*:\s*", re.I)
+
+
+def _strip_llm_echo(text: str) -> str:
+    """The answer without echoed instructions and section labels, on one line."""
+    return re.sub(r"\s+", " ", _SECTION_LABEL.sub(" ", _ECHO_LINE.sub(" ", text))).strip()
 
 
 def summarize_reports(

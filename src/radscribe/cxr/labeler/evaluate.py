@@ -53,6 +53,17 @@ class ObservationScore:
     support: dict[int, int] = field(default_factory=dict)  # how often each class is the truth
     f1: dict[int, float | None] = field(default_factory=dict)  # one-vs-rest F1 per class
     accuracy: float = 0.0  # over all items, blank included as a class
+    # Pooled over the three classes: a prediction is right when it names the true class of a mentioned
+    # observation; support counts items where the observation is mentioned (not blank) in the truth.
+    precision: float | None = None
+    recall: float | None = None
+    f1_all: float | None = None
+    n_mentioned: int = 0
+
+    def to_dict(self) -> dict:
+        return {"observation": self.observation, "support": self.n_mentioned, "precision": self.precision,
+                "recall": self.recall, "f1": self.f1_all, "accuracy": self.accuracy,
+                "per_class": {str(c): {"support": self.support[c], "f1": self.f1[c]} for c in CLASSES}}
 
 
 @dataclass
@@ -62,6 +73,14 @@ class Evaluation:
     accuracy: float  # over all (item, observation) pairs, blank included
     exact_match: float  # items whose whole label dict is right
     errors: list[tuple[LabeledText, dict[str, int]]]
+
+    def to_dict(self) -> dict:
+        """JSON-ready numbers (errors as id, text, truth, prediction)."""
+        return {"n_items": self.n_items, "accuracy": self.accuracy, "exact_match": self.exact_match,
+                "macro_f1": macro_f1_all(self),
+                "macro_f1_by_class": {"positive": macro_f1(self, 1), "negative": macro_f1(self, 0), "uncertain": macro_f1(self, -1)},
+                "per_observation": [s.to_dict() for s in self.per_observation],
+                "errors": [{"id": i.id, "text": i.text, "truth": i.labels, "predicted": p} for i, p in self.errors]}
 
 
 def evaluate(items: list[LabeledText], labeler: Callable[[str], dict[str, int]] = label_report) -> Evaluation:
@@ -77,6 +96,11 @@ def evaluate(items: list[LabeledText], labeler: Callable[[str], dict[str, int]] 
             fp = sum(t != c and p == c for t, p in zip(truth, pred))
             fn = sum(t == c and p != c for t, p in zip(truth, pred))
             score.support[c], score.f1[c] = tp + fn, _f1(tp, fp, fn)
+        tp = sum(t is not None and t == p for t, p in zip(truth, pred))
+        n_pred, score.n_mentioned = sum(p is not None for p in pred), sum(t is not None for t in truth)
+        score.precision = tp / n_pred if n_pred else None
+        score.recall = tp / score.n_mentioned if score.n_mentioned else None
+        score.f1_all = _f1(tp, n_pred - tp, score.n_mentioned - tp)
         right = sum(t == p for t, p in zip(truth, pred))
         score.accuracy = right / len(items) if items else 0.0
         correct_pairs += right
@@ -99,18 +123,18 @@ def _fmt(value: float | None) -> str:
 def format_table(result: Evaluation) -> str:
     """A Markdown table: support and F1 per class for each observation, then the overall numbers."""
     lines = [
-        "| observation | n(1) | n(0) | n(-1) | F1 positive | F1 negative | F1 uncertain | accuracy |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| observation | support | precision | recall | F1 | n(1) | n(0) | n(-1) | F1 positive | F1 negative | F1 uncertain |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in result.per_observation:
         lines.append(
-            f"| {s.observation} | {s.support[1]} | {s.support[0]} | {s.support[-1]} | {_fmt(s.f1[1])} | "
-            f"{_fmt(s.f1[0])} | {_fmt(s.f1[-1])} | {s.accuracy:.3f} |"
+            f"| {s.observation} | {s.n_mentioned} | {_fmt(s.precision)} | {_fmt(s.recall)} | {_fmt(s.f1_all)} | "
+            f"{s.support[1]} | {s.support[0]} | {s.support[-1]} | {_fmt(s.f1[1])} | {_fmt(s.f1[0])} | {_fmt(s.f1[-1])} |"
         )
     lines.append("")
     lines.append(
         f"{result.n_items} items; accuracy over all item x observation pairs (blank included) "
-        f"{result.accuracy:.3f}; exact match of whole label sets {result.exact_match:.3f}; "
+        f"{result.accuracy:.3f}; macro F1 {_fmt(macro_f1_all(result))}; exact match of whole label sets {result.exact_match:.3f}; "
         f"macro F1 positive {_fmt(macro_f1(result, 1))}, negative {_fmt(macro_f1(result, 0))}, "
         f"uncertain {_fmt(macro_f1(result, -1))}."
     )
@@ -120,4 +144,10 @@ def format_table(result: Evaluation) -> str:
 def macro_f1(result: Evaluation, cls: int = 1) -> float | None:
     """Mean F1 of one class over the observations where that class occurs in the truth."""
     values = [s.f1[cls] for s in result.per_observation if s.support[cls] and s.f1[cls] is not None]
+    return sum(values) / len(values) if values else None
+
+
+def macro_f1_all(result: Evaluation) -> float | None:
+    """Mean of the pooled per-observation F1 over observations mentioned at least once in the truth."""
+    values = [s.f1_all for s in result.per_observation if s.n_mentioned and s.f1_all is not None]
     return sum(values) / len(values) if values else None

@@ -12,7 +12,7 @@ Two kinds of mention, in the spirit of the CheXpert labeler's phrase lists:
 ``exclude`` spans are phrases that contain a term but mean something else
 ("pericardial effusion" is not a pleural effusion). All patterns run on text
 from :func:`radscribe.cxr.labeler.text.normalize` (lower case, abbreviations expanded).
-Written for radscribe; conventions are documented in docs/cxr-data.md.
+Written for radscribe; labelling conventions are documented in docs/cxr-text.md.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ RULES: tuple[ObservationRules, ...] = (
     ),
     ObservationRules(
         "Cardiomegaly",
-        terms=(r"cardiomegaly", r"cardiac enlargement", r"enlarged (?:cardiac silhouette|heart)", r"cardiac hypertrophy"),
+        terms=(r"cardiomegaly", r"cardiac enlargement", r"enlarged (?:cardiac silhouette|heart)", r"cardiac hypertrophy",
+               r"enlargement of the (?:cardiac (?:silhouette|shadow|contours?)|heart)"),
         anatomy=r"heart(?! failure)(?: size)?|cardiac (?:silhouette|size|shadow|contours?|borders?)|cardiac(?= and mediastinal)",
         abnormal=r"enlarged|enlargement|large|increased|cardiomegaly",
         uncertain=r"prominent|prominence|borderline|mildly prominent",
@@ -114,6 +115,8 @@ RULES: tuple[ObservationRules, ...] = (
     ObservationRules(
         "Pneumonia",
         terms=(r"pneumonias?", r"bronchopneumonia", r"pneumonitis", r"infection", r"infectious (?:process|etiology|infiltrate)"),
+        # Healed old infection (calcified granulomas) is history, not pneumonia now.
+        exclude=(r"(?:granulomatous|tuberculous|tuberculosis|histoplasmosis|old|prior|previous|remote|healed) infection",),
     ),
     ObservationRules(
         "Atelectasis",
@@ -147,7 +150,10 @@ RULES: tuple[ObservationRules, ...] = (
     ObservationRules(
         "Fracture",
         terms=(r"fractures?", r"fractured", r"(?:compression|wedge) (?:xxxx )?deformit(?:y|ies)", r"broken ribs?"),
-        exclude=(r"fractured (?:[a-z]+ ){0,3}(?:leads?|wires?)", r"(?:lead|wire) fractures?"),
+        # A broken device is not a broken bone: "fractured proximal lateral xxxx" (a lead), "the screw is fractured".
+        exclude=(r"fractured (?:[a-z]+ ){0,3}(?:leads?|wires?|screws?|xxxx|hardware|plates?)",
+                 r"(?:lead|wire|screw|hardware) fractures?",
+                 r"(?:leads?|wires?|screws?|xxxx|hardware|plates?) (?:is|are|was|were|appears?) (?:\w+ )?fractured"),
     ),
     ObservationRules(
         SUPPORT_DEVICES,

@@ -39,6 +39,9 @@ _ABBREVIATIONS: tuple[tuple[str, str], ...] = (
     (r"\bcan't\b", "cannot"),
     (r"\bcan not\b", "cannot"),
     (r"\bx-xxxx\b", "x-ray"),
+    # IU-Xray blanked the hedge before a verb ("xxxx represent" was "may represent", "xxxx represents" "likely").
+    (r"\bxxxx(?: xxxx)? (?=(?:represent|reflect|indicate|be)\b)", "may "),
+    (r"\bxxxx(?: xxxx)? (?=(?:represents|reflects|indicates)\b)", "likely "),
 )
 _ABBREVIATIONS_RE = tuple((re.compile(p), r) for p, r in _ABBREVIATIONS)
 
