@@ -1,0 +1,140 @@
+"""`radscribe data make-ctiqa / make-ctiqa-heldout / ctiqa-card / import-ldctiqac / import-csv`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from radscribe.cli.app import console, data_app, handle_errors, report_error, track
+from radscribe.cli.options import HU_INTERCEPT_OPTION, HU_OPTION, hu_mapping
+from radscribe.errors import EXIT_BAD_INPUT
+from radscribe.io import HUMapping
+
+ANATOMY_HELP = "Comma-separated phantom anatomies, cycled patient by patient: abdomen,chest,head,pelvis."
+
+
+@data_app.command("make-ctiqa")
+@handle_errors
+def make_ctiqa(
+    out: Path = typer.Option(..., "--out", "-o", help="Dataset folder (created; an unfinished one is resumed)."),
+    n: int = typer.Option(2000, "--n", help="Number of slices."),
+    seed: int = typer.Option(0, "--seed", help="Fixes anatomy, acquisitions and noise: same seed, same dataset."),
+    size: int = typer.Option(512, "--size", help="Matrix size in pixels (256 is 4x faster)."),
+    anatomies: str = typer.Option("abdomen,chest,head,pelvis", "--anatomies", help=ANATOMY_HELP),
+    per_patient: int = typer.Option(2, "--per-patient", help="Slices per phantom patient, each degraded differently."),
+    dicom: bool = typer.Option(False, "--dicom", help="Also write each degraded slice as CT DICOM (marked SYNTHETIC)."),
+    workers: int = typer.Option(1, "--workers", "-j", help="Processes; use one per CPU core."),
+    real: Optional[list[Path]] = typer.Option(None, "--real", help="Real CT files/folders as the anatomy (split 'real')."),
+    card: bool = typer.Option(True, "--card/--no-card", help="Write README.md, plots and preview_grid.png at the end."),
+) -> None:
+    """Build the SYNTHETIC CT-IQA dataset: phantom (or real) slice -> simulated scan -> annotation -> caption.
+
+    Writes DIR/annotations.jsonl (one record per slice), images/ and reference/ (16-bit PNG, HU+1024) and a dataset card (README.md, plots, preview_grid.png). Splits train/val/test are 80/10/10 by patient (anatomy_id).
+
+    Interrupted? Run the same command again: finished slices are kept and skipped.
+
+    Example: [bold]radscribe data make-ctiqa --out ctiqa --n 200 --size 256 --workers 2[/]
+    """
+    from radscribe.ctiqa.dataset import DatasetConfig, make_dataset
+
+    cfg = DatasetConfig(out=str(out), n=n, seed=seed, size=size, per_patient=per_patient, dicom=dicom, workers=workers,
+                        anatomies=tuple(a.strip() for a in anatomies.split(",") if a.strip()),
+                        real=[str(p) for p in real or []])
+    summary = make_dataset(cfg, progress=lambda it, total: track(it, total, "scanning slices"))
+    _finish(out, summary, card)
+
+
+@data_app.command("make-ctiqa-heldout")
+@handle_errors
+def make_ctiqa_heldout(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the held-out set (keep it apart from training data)."),
+    per_slice: int = typer.Option(4, "--per-slice", help="Degraded scans of each real slice."),
+    seed: int = typer.Option(0, "--seed"),
+    size: int = typer.Option(512, "--size"),
+    workers: int = typer.Option(1, "--workers", "-j"),
+    card: bool = typer.Option(True, "--card/--no-card"),
+) -> None:
+    """Build the HELD-OUT real-anatomy test split (split 'test-real') from the real CT slices in pydicom-data.
+
+    Real anatomy, simulated acquisitions. Evaluate on it; never train on it.
+
+    Example: [bold]radscribe data make-ctiqa-heldout --out ctiqa-heldout --size 256[/]
+    """
+    from radscribe.ctiqa.dataset.writer import make_heldout
+
+    summary = make_heldout(str(out), per_slice=per_slice, seed=seed, size=size, workers=workers,
+                           progress=lambda it, total: track(it, total, "scanning real slices"))
+    _finish(out, summary, card)
+
+
+@data_app.command("ctiqa-card")
+@handle_errors
+def ctiqa_card(
+    folder: Path = typer.Argument(..., help="A dataset folder holding annotations.jsonl."),
+    grid: bool = typer.Option(True, "--grid/--no-grid", help="Also redraw preview_grid.png (simulates 35 scans)."),
+    grid_size: int = typer.Option(256, "--grid-size", help="Matrix size of the preview grid's scans."),
+) -> None:
+    """(Re)write a dataset's card: README.md with counts and plots, and the preview grid.
+
+    Example: [bold]radscribe data ctiqa-card ctiqa[/]
+    """
+    from radscribe.ctiqa.dataset.card import write_card
+
+    path = write_card(folder, grid=grid, grid_size=grid_size)
+    console.print(f"wrote {path}")
+
+
+@data_app.command("import-ldctiqac")
+@handle_errors
+def import_ldctiqac_cmd(
+    folder: Path = typer.Argument(..., help="Folder of TIFF slices (HU) plus one JSON: file name -> score 0-4."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output dataset folder."),
+    scores: Optional[Path] = typer.Option(None, "--scores", help="The score JSON, if not the only *.json in FOLDER."),
+    split: str = typer.Option("train", "--split", help="Split name for every imported slice."),
+    hu_intercept: float = typer.Option(0.0, "--hu-intercept", help="HU = TIFF value + intercept (0: the TIFFs hold HU)."),
+) -> None:
+    """Import an LDCTIQAC 2023-style set into annotations.jsonl (aspects null, caption from the score, synthetic false).
+
+    Example: [bold]radscribe data import-ldctiqac LDCTIQAC2023_train/ --out ldctiqac[/]
+    """
+    from radscribe.ctiqa.dataset.importers import import_ldctiqac
+
+    written, errors = import_ldctiqac(folder, out, scores_json=scores, split=split, hu=HUMapping(1.0, hu_intercept))
+    _report_import(out, written, errors)
+
+
+@data_app.command("import-csv")
+@handle_errors
+def import_csv_cmd(
+    csv_file: Path = typer.Argument(..., help="CSV rows path,score[,caption]; header optional; paths relative to it."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output dataset folder."),
+    split: str = typer.Option("train", "--split", help="Split name for every imported slice."),
+    hu: bool = HU_OPTION,
+    hu_intercept: float = HU_INTERCEPT_OPTION,
+) -> None:
+    """Import scored CT images listed in a CSV into annotations.jsonl (DICOM CT is read as HU; PNG/TIFF need --hu).
+
+    Example: [bold]radscribe data import-csv scores.csv --out my-iqa[/]
+    """
+    from radscribe.ctiqa.dataset.importers import import_csv
+
+    written, errors = import_csv(csv_file, out, split=split, hu=hu_mapping(hu, hu_intercept))
+    _report_import(out, written, errors)
+
+
+def _finish(out: Path, summary: dict, card: bool) -> None:
+    console.print(f"{summary['made']} slices made, {summary['skipped']} already there: {out}/annotations.jsonl")
+    if card:
+        from radscribe.ctiqa.dataset.card import write_card
+
+        console.print(f"dataset card: {write_card(out)}")
+
+
+def _report_import(out: Path, written: int, errors: list) -> None:
+    for error in errors:
+        report_error(error)
+    console.print(f"{written} records written to {out}/annotations.jsonl")
+    if errors:
+        raise typer.Exit(EXIT_BAD_INPUT)

@@ -1,0 +1,247 @@
+"""make_dataset(): build a SYNTHETIC CT-IQA dataset folder, resumably.
+
+Layout of ``out``::
+
+    dataset.json          the settings it was built with (a resumed run must match them)
+    annotations.jsonl     one record per slice (schema: records.py), appended as slices finish
+    images/000123.png     degraded slice, 16-bit PNG of HU + 1024 (radscribe.io reads it as HU)
+    reference/000123.png  the same slice scanned at full quality (same geometry and kernel)
+    dicom/000123.dcm      with --dicom: the degraded slice as CT DICOM, "SYNTHETIC" in its descriptions
+    README.md, plots/, preview_grid.png   the dataset card (card.py, grid.py)
+
+Resuming: a record line is written only after its images, in one write() with fsync, so
+after a kill the folder holds whole records; a rerun with the same settings skips them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from radscribe.ctiqa.dataset.pipeline import cached_phantom, run_slice
+from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, RecordLog, json_safe, read_records
+from radscribe.ctiqa.dataset.splits import SliceSpec, plan_slices, seed_for
+from radscribe.ctiqa.phantoms import ANATOMIES, Phantom, heldout_real_ct_paths, real_phantoms
+from radscribe.errors import ConfigError, NoImagesFoundError
+from radscribe.io.writers import atomic_write_json, write_hu_png
+
+log = logging.getLogger(__name__)
+SETTINGS_FILE = "dataset.json"
+
+
+@dataclass
+class DatasetConfig:
+    """How to build a dataset. Defaults make the 2,000-slice, 512-pixel SYNTHETIC set."""
+
+    out: str
+    n: int = 2000
+    seed: int = 0
+    size: int = 512
+    anatomies: tuple[str, ...] = ANATOMIES
+    per_patient: int = 2  # slices per phantom patient, each with its own sampled degradation
+    dicom: bool = False
+    workers: int = 1
+    real: list[str] = field(default_factory=list)  # real CT files/folders used as anatomy instead of phantoms
+    real_split: str = "real"  # split name for real-anatomy slices ("test-real" for the held-out set)
+
+    def validate(self) -> None:
+        if self.n < 1:
+            raise ConfigError(f"--n must be at least 1, got {self.n}")
+        if self.seed < 0:
+            raise ConfigError(f"--seed must be non-negative, got {self.seed}")
+        if not 128 <= self.size <= 2048:  # below 128 px a 400 mm body needs pixels coarser than a scanner's
+            raise ConfigError(f"--size {self.size} is out of range: use 128 to 2048 (512 is typical)")
+        unknown = [a for a in self.anatomies if a not in ANATOMIES]
+        if unknown or not self.anatomies:
+            raise ConfigError(f"unknown anatomy {unknown}; choose from {', '.join(ANATOMIES)}")
+        if self.per_patient < 1:
+            raise ConfigError(f"--per-patient must be at least 1, got {self.per_patient}")
+        if self.workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {self.workers}")
+
+    def settings(self) -> dict[str, Any]:
+        """What fixes the content (not where it goes or how many processes make it), with the protocol version:
+        a resumed run under a newer annotation protocol would mix two label sets in one folder."""
+        from radscribe.ctiqa.annotation import PROTOCOL_VERSION
+
+        d = asdict(self)
+        for key in ("out", "workers"):
+            d.pop(key)
+        d["anatomies"] = list(self.anatomies)
+        d["protocol_version"] = PROTOCOL_VERSION
+        return d
+
+
+@dataclass
+class Task:
+    spec: SliceSpec
+    size: int
+    dicom: bool
+    out: str
+    phantom: Phantom | None = None  # real anatomy travels with the task; phantoms are made in the worker
+
+
+def make_dataset(cfg: DatasetConfig, progress: Callable[[Iterator, int], Iterator] | None = None) -> dict[str, Any]:
+    """Build (or finish building) the dataset in ``cfg.out``; returns a summary dict.
+
+    ``progress(iterable, total)`` wraps the loop (the CLI passes a progress bar).
+    """
+    cfg.validate()
+    out = Path(cfg.out)
+    _check_settings(out, cfg)
+    tasks = _plan(cfg)
+    log_path = out / ANNOTATIONS_FILE
+    done = {r["index"] for r in read_records(log_path)} if log_path.exists() else set()
+    todo = [t for t in tasks if t.spec.index not in done]
+    _remove_stale_temporaries(out)
+    log.info("%d slices planned, %d already done, %d to make", len(tasks), len(done), len(todo))
+    results = _run(todo, cfg.workers)
+    if progress is not None:
+        results = progress(results, len(todo))
+    with RecordLog(log_path) as record_log:
+        for record in results:
+            record_log.append(record)
+    return {"out": str(out), "planned": len(tasks), "skipped": len(done), "made": len(todo)}
+
+
+def make_heldout(out: str, per_slice: int = 4, seed: int = 0, size: int = 512, workers: int = 1,
+                 dicom: bool = False, progress=None) -> dict[str, Any]:
+    """The held-out real-anatomy TEST split: each pydicom-data CT slice scanned ``per_slice`` ways."""
+    paths = [str(p) for p in heldout_real_ct_paths()]
+    if not paths:
+        raise NoImagesFoundError(None, "no held-out real CT files found (is pydicom-data installed?)")
+    n = len(list(real_phantoms(paths, size))) * per_slice
+    cfg = DatasetConfig(out=out, n=n, seed=seed, size=size, per_patient=per_slice, workers=workers, dicom=dicom,
+                        real=paths, real_split="test-real")
+    return make_dataset(cfg, progress)
+
+
+def _check_settings(out: Path, cfg: DatasetConfig) -> None:
+    path = out / SETTINGS_FILE
+    settings = cfg.settings()
+    if path.exists():
+        saved = json.loads(path.read_text()).get("settings", {})
+        saved.setdefault("protocol_version", settings["protocol_version"])  # folders from before it was recorded
+        diff = sorted(k for k in set(settings) | set(saved) if saved.get(k) != settings.get(k))
+        if diff:
+            raise ConfigError(f"{out} holds a dataset built with other settings ({', '.join(diff)} differ); "
+                              "rerun with the same flags to resume, or choose a new --out")
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, {"settings": settings, "synthetic": True, "kind": "radscribe CT-IQA dataset"})
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """A killed run can leave the temporary file of an atomic write; the rerun makes that slice again."""
+    for sub in ("images", "reference", "dicom"):
+        for tmp in (out / sub).glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+def _plan(cfg: DatasetConfig) -> list[Task]:
+    if not cfg.real:
+        specs = plan_slices(cfg.n, cfg.seed, tuple(cfg.anatomies), cfg.per_patient)
+        return [Task(s, cfg.size, cfg.dicom, cfg.out) for s in specs]
+    phantoms = list(real_phantoms(cfg.real, cfg.size))
+    if not phantoms:
+        raise NoImagesFoundError(cfg.real[0], "no usable CT slice in HU found here (need modality CT, >= 128 px)")
+    tasks = []
+    for index in range(cfg.n):
+        phantom = phantoms[(index // cfg.per_patient) % len(phantoms)]
+        spec = SliceSpec(index, phantom.anatomy, -1, phantom.anatomy_id, cfg.real_split, seed_for(cfg.seed, index))
+        tasks.append(Task(spec, cfg.size, cfg.dicom, cfg.out, phantom))
+    return tasks
+
+
+def _run(tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
+    if workers == 1 or len(tasks) < 2:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in the workers: the same bits whatever --workers is
+        try:
+            yield from map(make_record, tasks)
+        finally:
+            torch.set_num_threads(threads)
+        return
+    ctx = multiprocessing.get_context("spawn")  # torch and fork do not mix
+    with _terminate_raises(), ctx.Pool(workers, initializer=_init_worker) as pool:
+        # Leaving the block (end, error, Ctrl-C or SIGTERM) terminates the workers: none is left orphaned.
+        yield from pool.imap(make_record, tasks, chunksize=1)  # in order: the log stays sorted by index
+
+
+@contextlib.contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while the pool runs, so its clean-up runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one process per core beats threads fighting over the same cores
+
+
+def make_record(task: Task) -> dict[str, Any]:
+    """Make one slice: simulate, annotate, caption, write its images; return its record."""
+    spec = task.spec
+    phantom = task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size)
+    result = run_slice(phantom, spec.seed)
+    out = Path(task.out)
+    name = f"{spec.index:06d}"
+    image, reference = f"images/{name}.png", f"reference/{name}.png"
+    write_hu_png(out / image, result.sim.degraded_hu)
+    write_hu_png(out / reference, result.sim.reference_hu)
+    annotation = json_safe(result.annotation.to_dict())
+    record = {
+        "index": spec.index,
+        "image": image,
+        "reference_image": reference,
+        "split": spec.split,
+        "anatomy": phantom.anatomy,
+        "anatomy_id": spec.anatomy_id,
+        "params": json_safe(result.sim.params.to_dict()),
+        "aspects": annotation.get("aspects"),
+        "score": annotation.get("score"),
+        "category": annotation.get("category"),
+        "caption": result.caption,
+        "protocol_version": annotation.get("protocol_version"),
+        "measurements": annotation.get("measurements"),
+        "metal_sites": annotation.get("metal_sites"),
+        "synthetic": True,  # the acquisition is simulated even when the anatomy is real
+        "synthetic_anatomy": bool(phantom.synthetic),
+        "seed": spec.seed,
+        "source": phantom.info.get("source", "phantom") if not phantom.synthetic else "phantom",
+        "size": int(phantom.hu.shape[0]),
+        "pixel_spacing_mm": float(phantom.pixel_spacing_mm),
+    }
+    if task.dicom:
+        from radscribe.ctiqa.dataset.dicom_out import write_ct_dicom
+
+        record["dicom"] = f"dicom/{name}.dcm"
+        write_ct_dicom(out / record["dicom"], result.sim.degraded_hu, phantom.pixel_spacing_mm,
+                       uid_key=f"{spec.anatomy_id}/{spec.seed}/{spec.index}",
+                       description=f"CT-IQA {phantom.anatomy} {record['category']}",
+                       comments=f"score {record['score']}; {result.caption}")
+    return record

@@ -1,0 +1,91 @@
+"""The dataset card and preview grid, the held-out real split, and --real anatomy, through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from radscribe.cli.main import app
+from radscribe.ctiqa.dataset import read_records
+from radscribe.ctiqa.dataset.grid import COLUMNS, ROWS
+from radscribe.ctiqa.phantoms import heldout_real_ct_paths
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def card_dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("card") / "ds"
+    result = runner.invoke(app, ["data", "make-ctiqa", "--out", str(out), "--n", "4", "--size", "128",
+                                 "--anatomies", "head,pelvis", "--per-patient", "1"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_make_ctiqa_cli_writes_card_and_grid(card_dataset):
+    out = card_dataset
+    records = read_records(out)
+    assert [r["anatomy"] for r in records] == ["head", "pelvis", "head", "pelvis"]
+    card = (out / "README.md").read_text()
+    assert "SYNTHETIC" in card and "ctiqa-annotation" in card and "| head | 2 |" in card
+    for png in ("plots/score_hist.png", "plots/aspect_severity.png", "preview_grid.png"):
+        assert f"({png})" in card
+        assert Image.open(out / png).size[0] > 200
+    grid = Image.open(out / "preview_grid.png")
+    assert grid.mode == "L"
+    stats = json.loads((out / "card.json").read_text())
+    assert stats["n"] == 4 and sum(stats["by_split"].values()) == 4
+
+
+def test_grid_rows_grow_worse_to_the_right(card_dataset):
+    info = json.loads((card_dataset / "preview_grid.json").read_text())
+    assert len(info["cells"]) == len(ROWS) * len(COLUMNS) and info["synthetic"] is True and info["size"] == 128
+    scores = np.array([c["score"] for c in info["cells"]]).reshape(len(ROWS), len(COLUMNS))
+    assert (scores[:, 0] >= 3.4).all(), scores  # the "none" column is clean
+    assert (np.diff(scores, axis=1) <= 0.2).all(), scores  # and it only gets worse to the right (0.2 = score step)
+    # Every row but the sparse-view one ends far worse. At 128 px the streak measure has no room for its
+    # 64-px tiles and 90 views nearly suffice for 128 px, so that row is checked at 256 px below.
+    streak_row = list(ROWS).index("streaks (sparse view)")
+    assert (np.delete(scores[:, -1], streak_row) <= 2.0).all(), scores
+
+
+def test_grid_sparse_view_row_at_256(tmp_path):
+    from radscribe.ctiqa.dataset.grid import preview_grid
+
+    info = preview_grid(tmp_path / "g.png", size=256, crop=1.0, rows=("streaks (sparse view)",))
+    scores = [c["score"] for c in info["cells"]]
+    aspects = [c["aspects"]["streaks"] for c in info["cells"]]
+    assert scores[0] >= 3.4 and scores[-1] < scores[0], scores
+    assert aspects[0] == "none" and aspects[-1] != "none", aspects
+
+
+@pytest.mark.skipif(not heldout_real_ct_paths(), reason="pydicom-data not installed")
+def test_heldout_real_split(tmp_path):
+    out = tmp_path / "heldout"
+    result = runner.invoke(app, ["data", "make-ctiqa-heldout", "--out", str(out), "--per-slice", "1",
+                                 "--size", "128", "--no-card"])
+    assert result.exit_code == 0, result.output
+    records = read_records(out)
+    assert len(records) >= 5 and {r["split"] for r in records} == {"test-real"}
+    assert all(r["synthetic_anatomy"] is False and r["synthetic"] is True for r in records)
+    assert {r["anatomy_id"] for r in records}.isdisjoint({"abdomen-000000", "chest-000001"})
+    assert all(r["source"] != "phantom" for r in records)
+
+
+def test_real_folder_as_anatomy(tmp_path, pydicom_test_dir):
+    out = tmp_path / "real"
+    result = runner.invoke(app, ["data", "make-ctiqa", "--out", str(out), "--n", "2", "--size", "128",
+                                 "--real", str(pydicom_test_dir / "CT_small.dcm"), "--no-card"])
+    assert result.exit_code == 0, result.output
+    records = read_records(out)
+    assert {r["split"] for r in records} == {"real"} and records[0]["anatomy_id"] == records[1]["anatomy_id"]
+
+
+def test_real_folder_without_ct_is_bad_input(tmp_path, pydicom_test_dir):
+    result = runner.invoke(app, ["data", "make-ctiqa", "--out", str(tmp_path / "r"), "--n", "2", "--size", "128",
+                                 "--real", str(pydicom_test_dir / "MR_small.dcm"), "--no-card"])
+    assert result.exit_code == 2 and "MR_small.dcm" in result.output

@@ -1,0 +1,127 @@
+"""Building a tiny dataset: record schema, HU round trip, DICOM, settings guard, kill-and-resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from radscribe.ctiqa.dataset import DatasetConfig, make_dataset, read_records
+from radscribe.ctiqa.dataset.records import REQUIRED_KEYS
+from radscribe.errors import ConfigError
+from radscribe.io import read_image
+
+SIZE = 128
+N = 6
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ctiqa") / "ds"
+    summary = make_dataset(DatasetConfig(out=str(out), n=N, seed=5, size=SIZE, dicom=True))
+    assert summary == {"out": str(out), "planned": N, "skipped": 0, "made": N}
+    return out
+
+
+def test_records_have_the_schema(built):
+    records = read_records(built)
+    assert [r["index"] for r in records] == list(range(N))
+    for r in records:
+        assert set(REQUIRED_KEYS) <= set(r)
+        assert r["synthetic"] is True and r["seed"] is not None
+        assert 0.0 <= r["score"] <= 4.0 and r["category"] in {"bad", "poor", "fair", "good", "excellent"}
+        assert r["caption"] and r["protocol_version"] and r["aspects"] and r["measurements"]
+        assert r["params"]["n_views"] >= 8 and r["split"] in {"train", "val", "test"}
+    # two slices per patient, differently degraded
+    assert records[0]["anatomy_id"] == records[1]["anatomy_id"] and records[0]["params"] != records[1]["params"]
+    splits = {}
+    for r in records:
+        assert splits.setdefault(r["anatomy_id"], r["split"]) == r["split"]
+
+
+def test_pngs_read_back_as_hu_and_dicom_agrees(built):
+    r = read_records(built)[0]
+    [image] = read_image(built / r["image"])
+    [reference] = read_image(built / r["reference_image"])
+    assert image.meta.units == "HU" and image.shape == (SIZE, SIZE)
+    assert reference.pixels.min() >= -1030 and reference.pixels.max() > 100  # air and bone in HU
+    assert np.all(np.mod(image.pixels, 1) == 0)  # stored to 1 HU
+    [dicom] = read_image(built / r["dicom"])
+    assert dicom.meta.units == "HU" and dicom.meta.modality == "CT"
+    np.testing.assert_array_equal(dicom.pixels, image.pixels)
+    import pydicom
+
+    ds = pydicom.dcmread(built / r["dicom"], stop_before_pixels=True)
+    assert "SYNTHETIC" in ds.SeriesDescription and "SYNTHETIC" in ds.ImageComments
+
+
+def test_rerun_skips_and_other_settings_refuse(built):
+    again = make_dataset(DatasetConfig(out=str(built), n=N, seed=5, size=SIZE, dicom=True))
+    assert again["skipped"] == N and again["made"] == 0
+    with pytest.raises(ConfigError, match="seed"):
+        make_dataset(DatasetConfig(out=str(built), n=N, seed=6, size=SIZE, dicom=True))
+
+
+def test_bad_config_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="anatomy"):
+        make_dataset(DatasetConfig(out=str(tmp_path / "x"), n=2, anatomies=("knee",)))
+    with pytest.raises(ConfigError, match="size"):
+        make_dataset(DatasetConfig(out=str(tmp_path / "x"), n=2, size=64))
+
+
+def _snapshot(folder: Path) -> tuple[list[dict], dict[str, bytes]]:
+    files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.png"))}
+    return read_records(folder), files
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path):
+    n, seed = 5, 11
+    whole = tmp_path / "whole"
+    make_dataset(DatasetConfig(out=str(whole), n=n, seed=seed, size=SIZE))
+
+    broken = tmp_path / "broken"
+    cmd = [sys.executable, "-m", "radscribe", "data", "make-ctiqa", "--out", str(broken), "--n", str(n),
+           "--seed", str(seed), "--size", str(SIZE), "--no-card"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = broken / "annotations.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and log.read_bytes().count(b"\n") >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, f"run ended before it could be killed: {proc.stderr.read().decode()[-500:]}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = log.read_bytes().count(b"\n")
+    assert 2 <= done_before < n
+
+    summary = make_dataset(DatasetConfig(out=str(broken), n=n, seed=seed, size=SIZE))
+    assert summary["skipped"] == done_before and summary["made"] == n - done_before
+    assert _snapshot(broken) == _snapshot(whole)
+    assert not list(broken.rglob("*.tmp"))  # no half-written image left behind as a file that counts
+
+
+def test_workers_give_the_same_dataset(tmp_path):
+    """--workers only changes how fast: two processes write the same records and bytes as one."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    make_dataset(DatasetConfig(out=str(one), n=3, seed=2, size=SIZE, workers=1))
+    make_dataset(DatasetConfig(out=str(two), n=3, seed=2, size=SIZE, workers=2))
+    assert _snapshot(one) == _snapshot(two)
+
+
+def test_resume_under_another_protocol_version_is_refused(tmp_path):
+    import json
+
+    cfg = DatasetConfig(out=str(tmp_path / "old"), n=2, size=SIZE)
+    settings = cfg.settings() | {"protocol_version": "ctiqa-annotation/0.9"}
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "dataset.json").write_text(json.dumps({"settings": settings}))
+    with pytest.raises(ConfigError, match="protocol_version"):
+        make_dataset(cfg)
+    assert not (tmp_path / "old" / "annotations.jsonl").exists()
