@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 import sys
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -68,6 +69,10 @@ def setup_logging(verbose: bool) -> None:
     )
     # pydicom logs every off-standard value in real archives; only show that when asked.
     logging.getLogger("pydicom").setLevel(logging.DEBUG if verbose else logging.ERROR)
+    if not verbose:
+        # transformers' deprecation notices are about its internals, not anything a user can act on.
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        logging.getLogger("transformers").setLevel(logging.ERROR)
 
 
 @app.callback()

@@ -39,13 +39,33 @@ def demo_real_images(out: Path) -> list[dict]:
 
 @app.command("demo")
 @handle_errors
-def demo(out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for everything the demo writes.")) -> None:
+def demo(
+    out: Path = typer.Option(Path("demo-out"), "--out", "-o", help="Folder for everything the demo writes."),
+    llm: bool = typer.Option(True, "--llm/--no-llm", help="Also ask the embedded LLM and write quality reports."),
+) -> None:
     """Run radscribe's main jobs on shipped defaults and real example files; write results under --out.
+
+    1. previews and metadata of real DICOMs from pydicom-data (CT abdomen/head/neck, chest CR);
+    2. six SYNTHETIC CT slices (one per degradation) from the physics simulator, with their protocol truth;
+    3. `assess` with the shipped captioner on the synthetic slices and on the real CT (held out of training);
+    4. an `ask` to the embedded SmolLM2 about the worst slice, and a quality report per real study;
+    5. a SYNTHETIC chest radiograph rendered from a REAL IU-Xray report (and XrayGPT's answer when shipped).
 
     Example:  radscribe demo --out demo-out
     """
+    from radscribe.cli import demo_steps
+
     out.mkdir(parents=True, exist_ok=True)
     console.rule("Real DICOM examples (pydicom-data)")
     records = demo_real_images(out)
     (out / "real_images.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    console.rule("SYNTHETIC CT slices from the acquisition simulator")
+    truths = demo_steps.make_synthetic_ct(out)
+    console.rule("assess: the shipped quality captioner")
+    rows = demo_steps.assess_examples(out, truths)
+    if llm:
+        console.rule("ask and report: the embedded LLM (SmolLM2-135M)")
+        demo_steps.ask_and_report(out, rows)
+    console.rule("Chest radiograph: SYNTHETIC image, REAL report text")
+    demo_steps.chest_radiograph(out)
     console.print(f"\nDone. Results in {out}/", highlight=False)

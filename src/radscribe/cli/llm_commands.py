@@ -25,6 +25,7 @@ app.add_typer(llm_app, name="llm")
 LLM_BACKEND_OPTION = typer.Option(None, "--llm-backend", help="embedded | openai | local (env RADSCRIBE_LLM_BACKEND).")
 LLM_MODEL_OPTION = typer.Option(None, "--llm-model", help="openai: model name; local: HF folder or .gguf (env RADSCRIBE_LLM_MODEL).")
 LLM_BASE_URL_OPTION = typer.Option(None, "--llm-base-url", help="openai: endpoint root ending in /v1 (env RADSCRIBE_LLM_BASE_URL).")
+LLM_ADAPTER_OPTION = typer.Option(None, "--llm-adapter", help="embedded/local: LoRA adapter folder merged at load (env RADSCRIBE_LLM_ADAPTER).")
 LLM_CONFIG_OPTION = typer.Option(None, "--llm-config", help="TOML/JSON LLM config file (default ~/.config/radscribe/llm.toml).")
 
 

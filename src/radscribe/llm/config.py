@@ -19,6 +19,7 @@ from radscribe.errors import ConfigError
 
 ENV_PREFIX = "RADSCRIBE_LLM_"
 CONFIG_ENV = "RADSCRIBE_LLM_CONFIG"
+QUANTIZE_CHOICES = ("none", "int8")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class LLMConfig:
     temperature: float = 0.0  # 0 = greedy, deterministic
     top_p: float = 1.0
     seed: Optional[int] = None
+    quantize: str = "none"  # embedded/local: "int8" = dynamic int8 Linear weights (faster on CPU; see docs/llm.md)
+    adapter: str = ""  # embedded/local: LoRA adapter folder, or a shipped one by name ("llm-lora"), merged at load
 
 
 FIELD_TYPES: dict[str, Any] = get_type_hints(LLMConfig)
@@ -134,5 +137,7 @@ def check_config(config: LLMConfig) -> None:
         raise ConfigError("the local backend needs model = a Hugging Face folder or a .gguf file (RADSCRIBE_LLM_MODEL or --llm-model)")
     if config.backend == "openai" and not config.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"base_url must start with http:// or https://, got {config.base_url!r}")
+    if config.quantize not in QUANTIZE_CHOICES:
+        raise ConfigError(f"quantize must be one of {', '.join(QUANTIZE_CHOICES)}, got {config.quantize!r}")
     if config.threads < 1 or config.timeout_s <= 0:
         raise ConfigError("threads must be >= 1 and timeout_s > 0")

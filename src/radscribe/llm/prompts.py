@@ -14,7 +14,7 @@ from typing import Optional
 
 from radscribe.llm.errors import LLMRequestError
 
-PROMPTS_VERSION = "1.0"
+PROMPTS_VERSION = "1.1"  # 1.1: added captions_to_narrative (study reports)
 
 # LDCTIQAC 2023 radiologist scale (mean of 5 readers, 0..4). Index = integer score.
 # TODO(issue 3): import from radscribe.ctiqa once its annotation protocol publishes the scale.
@@ -89,6 +89,18 @@ TEMPLATES: dict[str, PromptTemplate] = {
             f"advise repeating the acquisition when the score is {REPEAT_ACQUISITION_AT_OR_BELOW:.1f} or below>"
         ),
         fields=("caption",),
+    ),
+    "captions_to_narrative": PromptTemplate(
+        name="captions_to_narrative",
+        system=_SYSTEM,
+        user=("Image quality descriptions of slices from one CT study:\n{captions}\n\n"
+              "The study's overall quality is {category} (score {score} of 4). Write the report's narrative."),
+        output_format=(
+            "Write two or three plain sentences that summarise the image quality of the study: which artifacts "
+            "are present, how severe, and what that means for reading the images. Mention only what the "
+            "descriptions state. Do not give a score or a list."
+        ),
+        fields=("captions", "score", "category"),
     ),
     "quality_question": PromptTemplate(
         name="quality_question",

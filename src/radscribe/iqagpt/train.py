@@ -1,0 +1,198 @@
+"""Train the captioner: a loop you can read top to bottom.
+
+Resumable: after every epoch ``OUT/train_state.pt`` holds model, optimiser, epoch and RNG state;
+running the same command again continues from there. The best epoch (by validation loss) is
+written as a self-describing checkpoint folder (``radscribe.iqagpt.checkpoint``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+
+from radscribe.errors import ConfigError
+from radscribe.iqagpt.checkpoint import save_captioner
+from radscribe.iqagpt.data import CTIQAData, canonical_captions, load_splits
+from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
+from radscribe.iqagpt.models.encoder import EncoderConfig
+from radscribe.iqagpt.preprocess import to_model_input
+from radscribe.iqagpt.tokenizer import WordTokenizer
+
+log = logging.getLogger(__name__)
+STATE = "train_state.pt"
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 15
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    warmup_steps: int = 100
+    grad_clip: float = 1.0
+    seed: int = 0
+    threads: int = 2
+    widths: tuple[int, ...] = (24, 48, 96)
+    n_layers: int = 2
+    n_heads: int = 4
+    max_len: int = 72
+    shift_px: int = 8  # random translation (air-padded): quality does not depend on where the body sits
+    limit: int | None = None  # use only the first N training records (quick experiments)
+    aux_weight: float = 1.0  # auxiliary score/aspect heads on the image encoder (see CaptionerConfig)
+    caption_seed: int | None = 0  # re-describe annotations with this template seed (one wording); None = stored captions
+
+
+#: Named configs: ``small`` is the shipped checkpoint's; ``tiny`` runs in seconds (tests, smoke checks).
+CONFIGS: dict[str, TrainConfig] = {
+    "small": TrainConfig(),
+    "tiny": TrainConfig(epochs=2, batch_size=8, widths=(8, 16, 16), n_layers=1, n_heads=2, warmup_steps=2),
+}
+
+
+def get_config(name: str, **overrides) -> TrainConfig:
+    if name not in CONFIGS:
+        raise ConfigError(f"unknown training config {name!r}; choose one of {', '.join(CONFIGS)}")
+    return replace(CONFIGS[name], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def encode_captions(tokenizer: WordTokenizer, captions: list[str], max_len: int) -> torch.Tensor:
+    ids = [tokenizer.encode(c, max_len) for c in captions]
+    out = torch.full((len(ids), max(len(i) for i in ids)), tokenizer.pad_id, dtype=torch.long)
+    for row, seq in enumerate(ids):
+        out[row, : len(seq)] = torch.tensor(seq)
+    return out
+
+
+def random_shift(images: torch.Tensor, max_px: int, gen: torch.Generator) -> torch.Tensor:
+    """Translate each image by up to ``max_px`` pixels; uncovered pixels become 0 (air in both windows)."""
+    if max_px <= 0:
+        return images
+    out = torch.zeros_like(images)
+    n = images.shape[-1]
+    for i, (dy, dx) in enumerate(torch.randint(-max_px, max_px + 1, (images.shape[0], 2), generator=gen).tolist()):
+        ys, yd = (slice(0, n - dy), slice(dy, n)) if dy >= 0 else (slice(-dy, n), slice(0, n + dy))
+        xs, xd = (slice(0, n - dx), slice(dx, n)) if dx >= 0 else (slice(-dx, n), slice(0, n + dx))
+        out[i, :, yd, xd] = images[i, :, ys, xs]
+    return out
+
+
+def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
+    """Linear warm-up (at most a tenth of the run), then cosine decay to 5% of the peak."""
+    warmup = max(1, min(cfg.warmup_steps, total // 10))
+    if step < warmup:
+        return cfg.lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+@torch.no_grad()
+def caption_loss(model: Captioner, data: CTIQAData, tokens: torch.Tensor, batch_size: int = 64) -> float:
+    model.eval()
+    total, n = 0.0, 0
+    for start in range(0, len(data), batch_size):
+        x = to_model_input(data.images[start:start + batch_size])
+        t = tokens[start:start + batch_size]
+        total += float(model.loss(x, t)) * len(t)
+        n += len(t)
+    return total / max(1, n)
+
+
+def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig, *, command: str = "",
+                    progress: Callable[[Iterable, int, str], Iterable] | None = None) -> dict:
+    """Train on ``split == "train"``, select on ``"val"``; returns a summary (also in the manifest)."""
+    torch.set_num_threads(cfg.threads)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    wrap = progress or (lambda it, total, desc: it)
+    started = time.time()
+    train = load_splits(data_dir, ["train"], limit=cfg.limit,
+                        progress=lambda it: wrap(it, len(it), "preprocessing train"))
+    val = load_splits(data_dir, ["val"], progress=lambda it: wrap(it, len(it), "preprocessing val"))
+    if cfg.caption_seed is not None:
+        for split in (train, val):
+            canonical_captions(split, cfg.caption_seed)
+    tokenizer = WordTokenizer.build(train.captions)
+    model_cfg = CaptionerConfig(vocab_size=len(tokenizer), encoder=EncoderConfig(widths=tuple(cfg.widths)),
+                                n_layers=cfg.n_layers, n_heads=cfg.n_heads, max_len=cfg.max_len, aux_weight=cfg.aux_weight)
+    torch.manual_seed(cfg.seed)
+    model = Captioner(model_cfg)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    train_tokens = encode_captions(tokenizer, train.captions, cfg.max_len)
+    val_tokens = encode_captions(tokenizer, val.captions, cfg.max_len)
+    train_scores, train_aspects = torch.from_numpy(train.scores), torch.from_numpy(train.aspects)
+    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    gen = torch.Generator().manual_seed(cfg.seed)
+    history: list[dict] = []
+    epoch0, best = 0, float("inf")
+
+    state_file = out / STATE
+    if state_file.is_file():
+        state = torch.load(state_file, weights_only=False)
+        if state["model_config"] != model_cfg.to_dict() or state["tokenizer"] != tokenizer.words:
+            raise ConfigError(f"{state_file}: made with another config or data; use a new --out or delete it")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        epoch0, best, history = state["epoch"], state["best"], state["history"]
+        log.info("resuming at epoch %d", epoch0 + 1)
+
+    for epoch in range(epoch0, cfg.epochs):
+        model.train()
+        order = torch.randperm(len(train), generator=gen)
+        running, seen = 0.0, 0
+        t0 = time.time()
+        batches = range(steps_per_epoch)
+        for b in wrap(batches, steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}"):
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            x = random_shift(to_model_input(train.images[idx.numpy()]), cfg.shift_px, gen)
+            step = epoch * steps_per_epoch + b
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, total_steps, cfg)
+            loss = model.loss(x, train_tokens[idx], scores=train_scores[idx], aspects=train_aspects[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            running += loss.item() * len(idx)
+            seen += len(idx)
+        val_loss = caption_loss(model, val, val_tokens)
+        record = {"epoch": epoch + 1, "train_loss": round(running / seen, 4), "val_loss": round(val_loss, 4),
+                  "seconds": round(time.time() - t0, 1)}
+        history.append(record)
+        log.info("epoch %s", record)
+        if val_loss < best:
+            best = val_loss
+            save_captioner(out, model, tokenizer, manifest={"status": "training", "best_epoch": epoch + 1})
+        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": gen.get_state(),
+                    "epoch": epoch + 1, "best": best, "history": history, "model_config": model_cfg.to_dict(),
+                    "tokenizer": tokenizer.words}, state_file)
+
+    summary = {
+        "name": "ctiqa-captioner",
+        "status": "trained",
+        "command": command,
+        "train_config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
+        "data": _data_summary(data_dir, train, val),
+        "history": history,
+        "best_val_loss": round(best, 4),
+        "train_seconds_this_run": round(time.time() - started, 1),
+        "threads": cfg.threads,
+    }
+    from radscribe.iqagpt.checkpoint import update_manifest  # manifest already has the weights' sha256
+
+    update_manifest(out, **summary)
+    return summary
+
+
+def _data_summary(data_dir, train: CTIQAData, val: CTIQAData) -> dict:
+    protocols = sorted({str(r.get("protocol_version")) for r in train.records})
+    return {"dir": str(data_dir), "n_train": len(train), "n_val": len(val), "protocol_versions": protocols,
+            "synthetic": train.synthetic, "score_mean_train": round(float(np.mean(train.scores)), 3)}

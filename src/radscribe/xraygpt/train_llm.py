@@ -1,0 +1,105 @@
+"""Radiology-tune the LLM: LoRA on SmolLM2 over real report summaries in the chat format (no image).
+
+XrayGPT fine-tuned Vicuna on medical and radiology conversations before training its linear layer;
+this is the small-scale counterpart: ``###Patient: {instruction} ###Doctor: {summary}###`` with the
+loss on the summary. Only summaries of training-split reports are used (test reports never leak in).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from radscribe.xraygpt.conversation import SUMMARY_INSTRUCTIONS, Turn, build_prompt
+from radscribe.xraygpt.lora import LoRAConfig, add_lora, lora_parameters
+from radscribe.xraygpt.model import build_batch, lm_loss
+from radscribe.xraygpt.training import Dist, init_distributed, run_loop, smoothed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LLMTuneConfig:
+    lora: LoRAConfig = field(default_factory=LoRAConfig)
+    steps: int = 150
+    batch_size: int = 8
+    lr: float = 1e-3
+    final_lr: float = 1e-4
+    warmup: int = 10
+    max_answer_tokens: int = 64
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def text_only_prompt(rng: random.Random) -> str:
+    return build_prompt([Turn(rng.choice(SUMMARY_INSTRUCTIONS))])
+
+
+def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, out_dir: Path, *,
+             resume: bool = True, d: Dist | None = None) -> dict:
+    """Add LoRA adapters to ``llm`` in place and train them; returns metrics."""
+    d = d or init_distributed()
+    torch.manual_seed(config.seed)
+    add_lora(llm, config.lora)
+    params = lora_parameters(llm)
+    for p in params:
+        p.requires_grad_(True)
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
+    texts = list(summaries)
+
+    def step_fn(idx: list[int], step: int) -> torch.Tensor:
+        llm.train()
+        rng = random.Random(config.seed * 7919 + step)
+        prompts = [text_only_prompt(rng) for _ in idx]
+        batch = build_batch(llm, tokenizer, None, prompts, [texts[i] for i in idx], config.max_answer_tokens)
+        return lm_loss(llm, batch)
+
+    result = run_loop(name="llm-lora", steps=config.steps, step_fn=step_fn, params=params, optimizer=optimizer,
+                      lr=(config.lr, config.final_lr), warmup=config.warmup, batch_size=min(config.batch_size, len(texts)),
+                      n_examples=len(texts), seed=config.seed, out_dir=out_dir, modules={"llm": _LoRAView(llm)},
+                      d=d, resume=resume)
+    llm.eval()
+    return {"steps": result.steps, "train_seconds": round(result.seconds, 1), "n_texts": len(texts),
+            "first_loss": round(result.losses[0], 4) if result.losses else None, "final_loss": smoothed(result.losses),
+            "trainable_parameters": sum(p.numel() for p in params)}
+
+
+class _LoRAView(torch.nn.Module):
+    """Saves and restores only the LoRA tensors of the wrapped LLM (the base weights are never written)."""
+
+    def __init__(self, llm):
+        super().__init__()
+        self.__dict__["llm"] = llm  # not a submodule: state_dict() below decides what is saved
+
+    def state_dict(self, *args, **kwargs):
+        from radscribe.xraygpt.lora import lora_state_dict
+
+        return lora_state_dict(self.llm)
+
+    def load_state_dict(self, state, strict: bool = False, assign: bool = False):
+        return self.llm.load_state_dict(state, strict=False)
+
+    def named_parameters(self, *args, **kwargs):
+        return ((n, p) for n, p in self.llm.named_parameters() if n.endswith(("lora_a", "lora_b")))
+
+
+@torch.no_grad()
+def answer_perplexity(llm, tokenizer, summaries: Sequence[str], seed: int = 0, batch_size: int = 8,
+                      max_answer_tokens: int = 64) -> float:
+    """Perplexity of held-out summaries after a summary instruction (text only): frozen vs LoRA comparison."""
+    rng = random.Random(seed)
+    total, count = 0.0, 0
+    for start in range(0, len(summaries), batch_size):
+        chunk = list(summaries[start:start + batch_size])
+        batch = build_batch(llm, tokenizer, None, [text_only_prompt(rng) for _ in chunk], chunk, max_answer_tokens)
+        n = int((batch.labels[:, 1:] != -100).sum())
+        total += float(lm_loss(llm, batch)) * n
+        count += n
+    return round(float(torch.tensor(total / max(count, 1)).exp()), 3)

@@ -1,0 +1,85 @@
+"""Stages 1 and 2: train the one linear projection; the encoder and the LLM (with its LoRA) stay frozen.
+
+* Stage 1: ``[image tokens][summary###]``, no prompt (XrayGPT's MIMIC stage).
+* Stage 2: ``[image tokens]{system}###Patient: {instruction} ###Doctor: {answer}###``, instructions
+  drawn from the XrayGPT-like list plus label questions answered from the CheXpert labels.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from radscribe.xraygpt.conversation import Turn, build_prompt, sample_instruction_pair
+from radscribe.xraygpt.data import CxrExample, load_image_batch
+from radscribe.xraygpt.encoder import augment
+from radscribe.xraygpt.model import XrayGPT
+from radscribe.xraygpt.training import Dist, init_distributed, run_loop, smoothed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProjectionTrainConfig:
+    stage1_steps: int = 120
+    stage2_steps: int = 120
+    batch_size: int = 8
+    stage1_lr: tuple[float, float] = (1e-3, 2e-4)
+    stage2_lr: tuple[float, float] = (3e-4, 1e-4)
+    warmup: int = 10
+    max_answer_tokens: int = 64  # XrayGPT: 32 in stage 1, 160 in stage 2; our summaries are short
+    p_label_question: float = 0.35
+    augment: bool = True
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: ProjectionTrainConfig, out_dir: Path,
+                     *, resume: bool = True, d: Dist | None = None) -> dict:
+    """Run stage 1 then stage 2 on ``model.projection``; returns the metrics of both."""
+    d = d or init_distributed()
+    torch.manual_seed(config.seed)
+    images = load_image_batch(train, model.encoder.config.image_size)
+    params = list(model.projection.parameters())
+    metrics = {}
+    for stage, steps, lr in ((1, config.stage1_steps, config.stage1_lr), (2, config.stage2_steps, config.stage2_lr)):
+        if steps <= 0:
+            continue
+        optimizer = torch.optim.AdamW(params, lr=lr[0], weight_decay=0.0)
+
+        def step_fn(idx: list[int], step: int, stage: int = stage) -> torch.Tensor:
+            model.train()
+            gen = torch.Generator().manual_seed(config.seed * 1009 + stage * 100003 + step)
+            batch_images = augment(images[idx], gen) if config.augment else images[idx]
+            prompts, answers = stage_texts([train[i] for i in idx], stage, random.Random(config.seed + stage * 7 + step),
+                                           config.p_label_question)
+            return model.loss(model.make_batch(batch_images, prompts, answers, config.max_answer_tokens))
+
+        result = run_loop(name=f"projection stage {stage}", steps=steps, step_fn=step_fn, params=params,
+                          optimizer=optimizer, lr=lr, warmup=config.warmup, batch_size=min(config.batch_size, len(train)),
+                          n_examples=len(train), seed=config.seed + stage, out_dir=out_dir / f"stage{stage}",
+                          modules={"projection": model.projection}, d=d, resume=resume)
+        metrics[f"stage{stage}"] = {"steps": result.steps, "train_seconds": round(result.seconds, 1),
+                                    "first_loss": round(result.losses[0], 4) if result.losses else None,
+                                    "final_loss": smoothed(result.losses)}
+    model.eval()
+    return metrics
+
+
+def stage_texts(examples: Sequence[CxrExample], stage: int, rng: random.Random, p_label: float) -> tuple[list[str], list[str]]:
+    """(prompts, answers): no prompt in stage 1; a sampled instruction or label question in stage 2."""
+    if stage == 1:
+        return ["" for _ in examples], [e.summary for e in examples]
+    prompts, answers = [], []
+    for e in examples:
+        turn = sample_instruction_pair(e.summary, e.labels, rng, p_label)
+        prompts.append(build_prompt([Turn(turn.question)]))
+        answers.append(turn.answer)
+    return prompts, answers

@@ -1,0 +1,98 @@
+"""End to end with minimal steps: train (CLI) -> checkpoint with manifest -> chat (CLI) -> benchmark (CLI)."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from radscribe.cli.main import app
+from radscribe.errors import ConfigError
+from radscribe.xraygpt import load_model, read_manifest
+
+runner = CliRunner()
+
+
+def test_checkpoints_describe_themselves(tiny_run, tiny_data):
+    main = read_manifest(tiny_run / "xraygpt-smollm2-lora")
+    assert main["synthetic"] is True and main["name"] == "xraygpt-smollm2-lora"
+    assert set(main["files"]) == {"encoder.safetensors", "projection.safetensors", "lora.safetensors", "text_head.safetensors"}
+    assert main["data"]["splits"] == {"train": 16, "validate": 4, "test": 4}
+    assert len(main["data"]["annotations_sha256"]) == 64
+    assert main["lora_config"]["rank"] == 2 and main["encoder_config"]["image_size"] == 64
+    assert main["metrics"]["llm_lora"]["val_perplexity_frozen"] > 1
+    total = sum(f["bytes"] for f in main["files"].values())
+    assert total < 5_000_000  # never the LLM's own weights
+    base = read_manifest(tiny_run / "xraygpt-smollm2-base")
+    assert "lora.safetensors" not in base["files"] and base["lora_config"] is None
+
+
+def test_changed_file_is_refused(tiny_run, tmp_path):
+    copy = tmp_path / "ckpt"
+    shutil.copytree(tiny_run / "xraygpt-smollm2-base", copy)
+    data = bytearray((copy / "projection.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (copy / "projection.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="sha256"):
+        load_model(copy)
+
+
+def test_rerun_resumes_instead_of_retraining(tiny_run, tiny_data):
+    state = tiny_run / "work" / "projection-lora" / "stage2" / "train_state.pt"
+    assert state.is_file()
+    import torch
+
+    assert torch.load(state, weights_only=False)["step"] == 2
+
+
+def test_chat_one_shot_json(tiny_run, tiny_data):
+    image = tiny_data / "images" / "0000.png"
+    result = runner.invoke(app, ["chat", str(image), "--model", str(tiny_run / "xraygpt-smollm2-lora"),
+                                 "--prompt", "Is there a pleural effusion?", "--json", "--max-new-tokens", "6"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["model"] == "xraygpt-smollm2-lora" and isinstance(payload["answer"], str)
+    assert isinstance(payload["labels"], dict) and payload["out_of_distribution"] is False
+
+
+def test_chat_interactive_reset_and_quit(tiny_run, tiny_data):
+    image = tiny_data / "images" / "0001.png"
+    result = runner.invoke(app, ["chat", str(image), "--model", str(tiny_run / "xraygpt-smollm2-lora"),
+                                 "--max-new-tokens", "4"], input="Describe it.\n/reset\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "conversation cleared" in result.output and result.output.count("doctor>") == 1
+
+
+def test_chat_on_real_dicom_says_out_of_distribution(tiny_run, pydicom_data_dir):
+    result = runner.invoke(app, ["chat", str(pydicom_data_dir / "RG1_UNCI.dcm"), "--model",
+                                 str(tiny_run / "xraygpt-smollm2-lora"), "-p", "Describe the image.", "--json",
+                                 "--max-new-tokens", "4"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["out_of_distribution"] is True
+    assert "out of its training distribution" in result.stderr
+
+
+def test_chat_bad_image_is_one_line_exit_2(tiny_run, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    result = runner.invoke(app, ["chat", str(bad), "--model", str(tiny_run / "xraygpt-smollm2-lora"), "-p", "hi"])
+    assert result.exit_code == 2
+    assert str(bad) in result.stderr and "Traceback" not in result.output
+
+
+def test_benchmark_scores_all_systems(tiny_run, tiny_data, tmp_path):
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["benchmark", "cxr", "--data", str(tiny_data), "--out", str(out),
+                                 "--model", str(tiny_run / "xraygpt-smollm2-lora"),
+                                 "--base-model", str(tiny_run / "xraygpt-smollm2-base"),
+                                 "--limit", "2", "--max-new-tokens", "6", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "benchmark.json").read_text())
+    assert report["synthetic"] is True and report["n_test"] == 2
+    assert set(report["systems"]) == {"xraygpt", "llm-no-image", "nn-retrieval", "projection-base-llm"}
+    for scores in report["systems"].values():
+        assert 0.0 <= scores["rougeL"] <= 1.0 and scores["cider"] >= 0.0
+    assert "SYNTHETIC" in (out / "benchmark.md").read_text()
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(r["synthetic"] for r in rows)
+    assert rows[0]["nn-retrieval"] in {json.loads(l)["summary"] for l in (tiny_data / "annotations.jsonl").read_text().splitlines()}
