@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from radscribe.llm import BACKENDS, LLMConfig, LLMRequestError, load_chat_model
@@ -23,11 +21,12 @@ def test_cache_holds_a_self_describing_copy(embedded_model):
     assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
 
 
-def test_second_load_comes_from_the_cache_quickly(embedded_model):
-    started = time.perf_counter()
+def test_second_load_comes_from_the_cache_not_a_new_conversion(embedded_model):
+    # Load speed is shown by benchmarks/llm_speed.py; here: the cached copy is reused, not rewritten.
+    folder = cache_root() / embedded_gguf().sha256[:16]
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     again = load_chat_model(LLMConfig(threads=1))
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5.0, f"cached load took {elapsed:.2f} s (about 0.4 s when the machine is idle)"
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
     assert again.generate(QUESTION, max_new_tokens=16).text == GOLDEN_ANSWER
 
 
