@@ -50,10 +50,10 @@ def load_hf_folder(folder: Path, threads: int, *, own_cache: bool = False):
 
     try:
         with _quiet_transformers():
-            tokenizer = AutoTokenizer.from_pretrained(folder)
+            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
             model = _load_own_safetensors(folder) if own_cache else None
             if model is None:
-                model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+                model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, local_files_only=True)
     except (OSError, ValueError, KeyError) as error:
         raise LLMError(f"{folder}: cannot load the model: {error}") from None
     if tokenizer.chat_template is None:
@@ -70,7 +70,7 @@ def _load_own_safetensors(folder: Path):
     weights = folder / "model.safetensors"
     if not weights.is_file():
         return None
-    config = AutoConfig.from_pretrained(folder)
+    config = AutoConfig.from_pretrained(folder, local_files_only=True)
     with no_init_weights():
         model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     missing, unexpected = model.load_state_dict(load_file(weights), strict=False, assign=True)

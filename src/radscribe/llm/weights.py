@@ -101,8 +101,8 @@ def _convert(source: GGUFSource, target: Path) -> None:
 
     log.warning("converting %s to a cached safetensors copy in %s (once; takes about a minute)", source.path.name, target)
     started = time.perf_counter()
-    model = AutoModelForCausalLM.from_pretrained(source.path.parent, gguf_file=source.path.name)
-    tokenizer = AutoTokenizer.from_pretrained(source.path.parent, gguf_file=source.path.name)
+    model = AutoModelForCausalLM.from_pretrained(source.path.parent, gguf_file=source.path.name, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(source.path.parent, gguf_file=source.path.name, local_files_only=True)
     # The weights are already plain float32; the GGUF quantizer flag only blocks save_pretrained.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
