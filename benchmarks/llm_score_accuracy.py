@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from radscribe.io.writers import atomic_write_text
+
 MID_BURDEN = {"none": 0.2, "mild": 1.5, "moderate": 2.5, "severe": 3.5}
 
 
@@ -76,13 +78,11 @@ def main() -> None:
             result["runs"].append(run)
             print(json.dumps(run), flush=True)
             if args.json_out:  # after every run, so partial results survive
-                args.json_out.parent.mkdir(parents=True, exist_ok=True)
-                args.json_out.write_text(json.dumps(result, indent=2) + "\n")
+                atomic_write_text(args.json_out, json.dumps(result, indent=2) + "\n")
     text = json.dumps(result, indent=2)
     print(text)
     if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(text + "\n")
+        atomic_write_text(args.json_out, text + "\n")
 
 
 if __name__ == "__main__":

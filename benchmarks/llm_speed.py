@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from radscribe.io.writers import atomic_write_text
+
 LLAMA_CPP_VERSION = "0.3.36"  # the version we built and measured; compiled from source by pip
 
 
@@ -138,8 +140,7 @@ def main() -> None:
     text = json.dumps(result, indent=2)
     print(text)
     if args.json_out:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(text + "\n")
+        atomic_write_text(args.json_out, text + "\n")
 
 
 if __name__ == "__main__":
