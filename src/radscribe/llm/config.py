@@ -19,7 +19,7 @@ from radscribe.errors import ConfigError
 
 ENV_PREFIX = "RADSCRIBE_LLM_"
 CONFIG_ENV = "RADSCRIBE_LLM_CONFIG"
-QUANTIZE_CHOICES = ("none", "int8")
+QUANTIZE_CHOICES = ("auto", "none", "bf16", "int8")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ class LLMConfig:
     temperature: float = 0.0  # 0 = greedy, deterministic
     top_p: float = 1.0
     seed: Optional[int] = None
-    quantize: str = "none"  # embedded/local: "int8" = dynamic int8 Linear weights (faster on CPU; see docs/llm.md)
+    # embedded/local weights: "auto" = bf16 where the CPU computes in bf16 natively, else float32 ("none");
+    # "int8" = dynamic int8 Linear layers (fastest, but breaks SmolLM2's zero-shot scoring; docs/llm.md)
+    quantize: str = "auto"
     adapter: str = ""  # embedded/local: LoRA adapter folder, or a shipped one by name ("llm-lora"), merged at load
 
 

@@ -39,22 +39,43 @@ def _with_adapter(model, config: LLMConfig, name: str) -> str:
     return f"{name}+{path.name}"
 
 
-def _quantized(model, config: LLMConfig):
-    """``quantize = "int8"``: int8 weights for every Linear, activations quantized on the fly (CPU only).
+def native_bf16_cpu() -> bool:
+    """Does this CPU multiply bfloat16 in hardware (AVX512-BF16 or AMX)? Elsewhere bf16 is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: stay with float32
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
 
-    About 2-3x faster prefill and decode on a CPU than float32, because decoding reads every weight once
-    per token (measured in benchmarks/llm_speed.py; accuracy effect in docs/llm.md).
+
+def _quantized(model, config: LLMConfig):
+    """Apply ``config.quantize`` to a float32 model: "auto", "none", "bf16" or "int8" (CPU only).
+
+    Decoding reads every weight once per token, so fewer bytes per weight decode faster
+    (benchmarks/llm_speed.py, docs/llm.md section 6):
+
+    * ``bf16`` halves the bytes; on a CPU with native bf16 it scored captions as well as float32
+      (docs/llm.md section 5). ``auto`` chooses it on such CPUs and float32 elsewhere.
+    * ``int8``: int8 weights, one scale per output channel, activations quantized on the fly. SmolLM2 has
+      a few "massive activations" (inputs of ~3000 against a median of 0.5 in some MLP projections), and
+      one int8 scale per token cannot hold both: its zero-shot scoring collapses (docs/llm.md section 5).
     """
-    if config.quantize != "int8":
+    choice = config.quantize
+    if choice == "auto":
+        choice = "bf16" if native_bf16_cpu() else "none"
+    if choice == "none":
         return model
+    import torch
+
+    if choice == "bf16":
+        return model.to(torch.bfloat16)
     import warnings
 
-    import torch
-    from torch.ao.quantization import quantize_dynamic
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     with warnings.catch_warnings():  # torch.ao says "migrate to torchao"; the API still works in torch 2.x
         warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
 
 
 def _local(config: LLMConfig) -> ChatModel:
