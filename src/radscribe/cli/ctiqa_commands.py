@@ -1,4 +1,4 @@
-"""`radscribe data make-ctiqa / make-ctiqa-heldout / ctiqa-card / import-ldctiqac / import-csv`."""
+"""`radscribe data make-ctiqa / make-ctiqa-heldout / ctiqa-card / import-ldctiqac / import-csv / merge-ctiqa`."""
 
 from __future__ import annotations
 
@@ -122,6 +122,34 @@ def import_csv_cmd(
 
     written, errors = import_csv(csv_file, out, split=split, hu=hu_mapping(hu, hu_intercept))
     _report_import(out, written, errors)
+
+
+@data_app.command("merge-ctiqa")
+@handle_errors
+def merge_ctiqa(
+    sources: list[Path] = typer.Argument(..., help="Dataset folders to merge (each with annotations.jsonl)."),
+    out: Path = typer.Option(..., "--out", "-o", help="New folder: annotations.jsonl + links to the sources."),
+    json_out: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Merge CT-IQA datasets into one training set, keeping splits by patient. No image is copied.
+
+    A patient found in several sources (two make-ctiqa runs with the same seed share phantoms) keeps the
+    split of the first source, so no patient lands in both train and test.
+
+    Example: [bold]radscribe data merge-ctiqa ctiqa-256 ctiqa-512 ldctiqac --out ctiqa-all[/]
+    """
+    import json
+
+    from radscribe.ctiqa.dataset.merge import merge_datasets
+
+    summary = merge_datasets(out, sources)
+    if json_out:
+        print(json.dumps(summary))
+        return
+    for name, count in summary["sources"].items():
+        console.print(f"{name}: {count} records")
+    console.print(f"splits {summary['splits']}; {summary['split_changed']} records moved to their patient's split")
+    console.print(f"wrote {out}/annotations.jsonl")
 
 
 def _finish(out: Path, summary: dict, card: bool) -> None:

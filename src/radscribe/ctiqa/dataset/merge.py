@@ -1,0 +1,72 @@
+"""Merge CT-IQA dataset folders into one (synthetic at several sizes, synthetic + imported real, ...).
+
+The merged folder holds ``annotations.jsonl`` and one symbolic link per source (``sources/<name>``),
+so no image is copied; records point through the links. Splits stay by patient: a patient
+(``anatomy_id``) found in several sources keeps the split of its first source everywhere. Two
+``make-ctiqa`` runs with the same seed share patients (the same phantom at 256 and 512 px), and
+their independent split draws would otherwise put one patient in train and test at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, encode_record
+from radscribe.errors import ConfigError, InputError
+from radscribe.io.writers import atomic_write_text
+
+
+def _source_name(path: Path, taken: set[str]) -> str:
+    name, k = path.resolve().name or "source", 2
+    base = name
+    while name in taken:
+        name, k = f"{base}-{k}", k + 1
+    taken.add(name)
+    return name
+
+
+def merge_datasets(out: str | Path, sources: list[str | Path]) -> dict:
+    """Write ``out``: every record of ``sources`` (paths re-rooted), patient-consistent splits.
+
+    Returns counts: records per source, per split, and how many records had their split changed.
+    """
+    out = Path(out)
+    if not sources:
+        raise ConfigError("merge needs at least one source dataset folder")
+    if (out / ANNOTATIONS_FILE).exists():
+        raise ConfigError(f"{out}: already holds {ANNOTATIONS_FILE}; merge into a new folder")
+    (out / "sources").mkdir(parents=True, exist_ok=True)
+    split_of: dict[str, str] = {}
+    lines, taken = [], set()
+    summary: dict = {"sources": {}, "splits": {}, "split_changed": 0}
+    for source in map(Path, sources):
+        annotations = source / ANNOTATIONS_FILE
+        if not annotations.is_file():
+            raise InputError(source, f"no {ANNOTATIONS_FILE}: not a CT-IQA dataset folder")
+        name = _source_name(source, taken)
+        link = out / "sources" / name
+        if not link.exists():
+            os.symlink(os.path.relpath(source.resolve(), link.parent.resolve()), link)
+        count = 0
+        for number, line in enumerate(annotations.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(annotations, f"line {number} is not JSON ({error.msg})") from None
+            patient = f"{record.get('anatomy_id') or name + ':' + str(record.get('index'))}"
+            split = split_of.setdefault(patient, record["split"])
+            summary["split_changed"] += split != record["split"]
+            for key in ("image", "reference_image"):
+                if record.get(key):
+                    record[key] = f"sources/{name}/{record[key]}"
+            record.update(split=split, index=len(lines), source_dataset=name)
+            lines.append(encode_record(record))
+            summary["splits"][split] = summary["splits"].get(split, 0) + 1
+            count += 1
+        summary["sources"][name] = count
+    atomic_write_text(out / ANNOTATIONS_FILE, b"".join(lines).decode())
+    return summary
