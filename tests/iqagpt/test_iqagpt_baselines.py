@@ -13,7 +13,7 @@ from radscribe.iqagpt.tokenizer import WordTokenizer
 @pytest.mark.parametrize("name", sorted(BASELINES))
 def test_baseline_fit_predict_save_load(name, tiny_data, tmp_path):
     train = load_splits(tiny_data, ["train"])
-    cfg = BaselineConfig(epochs=1, batch_size=8, widths=(8, 16, 16))
+    cfg = BaselineConfig(epochs=1, batch_size=8, widths=(8, 16, 16), stem_stride=4)
     enc = EncoderConfig(widths=cfg.widths)
     tok = WordTokenizer.build(train.captions)
     model = BASELINES[name](enc, tok)

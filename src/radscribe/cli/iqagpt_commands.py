@@ -198,7 +198,7 @@ def benchmark_ctiqa(
     from radscribe.iqagpt.baselines.train import BaselineConfig
     from radscribe.iqagpt.benchmark import BenchmarkConfig, run_benchmark
 
-    baseline = BaselineConfig(epochs=1, widths=(8, 16, 16)) if tiny else BaselineConfig(epochs=baseline_epochs)
+    baseline = BaselineConfig(epochs=1, widths=(8, 16, 16), stem_stride=4) if tiny else BaselineConfig(epochs=baseline_epochs)
     cfg = BenchmarkConfig(data=str(data), out=str(out), real_data=str(real_data) if real_data else None,
                           model=str(model) if model else None, baseline=baseline, llm_subset=llm_subset,
                           retrain_baselines=retrain, limit=limit, threads=threads)

@@ -172,7 +172,7 @@ def _always_none(true_aspects: np.ndarray) -> float | None:
 
 
 def train_baselines(cfg: BenchmarkConfig, train: CTIQAData, progress: Progress | None) -> tuple[dict, dict]:
-    enc = EncoderConfig(widths=tuple(cfg.baseline.widths))
+    enc = EncoderConfig(widths=tuple(cfg.baseline.widths), stem_stride=cfg.baseline.stem_stride)
     canonical_captions(train, 0)  # CLIP-IQA learns from the same wording as the captioner
     tok = WordTokenizer.build(train.captions)
     folder = Path(cfg.out) / "baselines"

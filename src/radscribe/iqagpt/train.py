@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -31,7 +32,7 @@ STATE = "train_state.pt"
 
 @dataclass
 class TrainConfig:
-    epochs: int = 15
+    epochs: int = 20
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 0.05
@@ -39,11 +40,13 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 0
     threads: int = 2
-    widths: tuple[int, ...] = (24, 48, 96)
+    widths: tuple[int, ...] = (16, 32, 64, 128)
+    stem_stride: int = 2  # 2: the first conv sees 3x3 pixel neighbourhoods at full resolution (noise texture, thin streaks)
     n_layers: int = 2
     n_heads: int = 4
     max_len: int = 72
     shift_px: int = 8  # random translation (air-padded): quality does not depend on where the body sits
+    flips: bool = True  # random up-down and left-right flips (left-right only where the caption names no side)
     limit: int | None = None  # use only the first N training records (quick experiments)
     aux_weight: float = 1.0  # auxiliary score/aspect heads on the image encoder (see CaptionerConfig)
     caption_seed: int | None = 0  # re-describe annotations with this template seed (one wording); None = stored captions
@@ -52,7 +55,7 @@ class TrainConfig:
 #: Named configs: ``small`` is the shipped checkpoint's; ``tiny`` runs in seconds (tests, smoke checks).
 CONFIGS: dict[str, TrainConfig] = {
     "small": TrainConfig(),
-    "tiny": TrainConfig(epochs=2, batch_size=8, widths=(8, 16, 16), n_layers=1, n_heads=2, warmup_steps=2),
+    "tiny": TrainConfig(epochs=2, batch_size=8, widths=(8, 16, 16), stem_stride=4, n_layers=1, n_heads=2, warmup_steps=2),
 }
 
 
@@ -81,6 +84,30 @@ def random_shift(images: torch.Tensor, max_px: int, gen: torch.Generator) -> tor
         xs, xd = (slice(0, n - dx), slice(dx, n)) if dx >= 0 else (slice(-dx, n), slice(0, n + dx))
         out[i, :, yd, xd] = images[i, :, ys, xs]
     return out
+
+
+SIDE_WORDS = re.compile(r"\b(left|right)\b", re.IGNORECASE)
+
+
+def mirror_ok(captions: list[str]) -> torch.Tensor:
+    """Per caption: may its image be mirrored left-right? Not when the text names a side ("left hip")."""
+    return torch.tensor([SIDE_WORDS.search(c) is None for c in captions], dtype=torch.bool)
+
+
+def augment(images: torch.Tensor, cfg, gen: torch.Generator, mirror: torch.Tensor | None = None) -> torch.Tensor:
+    """Training-time augmentation shared by the captioner and the baselines: shift, then flips.
+
+    Image quality does not depend on where the body sits or which way up it lies; flips multiply the
+    views of each slice without changing any label (a side-naming caption is never mirrored).
+    """
+    images = random_shift(images, cfg.shift_px, gen)
+    if not cfg.flips:
+        return images
+    coin = torch.rand(images.shape[0], 2, generator=gen) < 0.5
+    up_down = coin[:, 0][:, None, None, None]
+    left_right = (coin[:, 1] if mirror is None else coin[:, 1] & mirror)[:, None, None, None]
+    images = torch.where(up_down, images.flip(-2), images)
+    return torch.where(left_right, images.flip(-1), images)
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
@@ -119,7 +146,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
         for split in (train, val):
             canonical_captions(split, cfg.caption_seed)
     tokenizer = WordTokenizer.build(train.captions)
-    model_cfg = CaptionerConfig(vocab_size=len(tokenizer), encoder=EncoderConfig(widths=tuple(cfg.widths)),
+    model_cfg = CaptionerConfig(vocab_size=len(tokenizer), encoder=EncoderConfig(widths=tuple(cfg.widths), stem_stride=cfg.stem_stride),
                                 n_layers=cfg.n_layers, n_heads=cfg.n_heads, max_len=cfg.max_len, aux_weight=cfg.aux_weight)
     torch.manual_seed(cfg.seed)
     model = Captioner(model_cfg)
@@ -127,6 +154,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     train_tokens = encode_captions(tokenizer, train.captions, cfg.max_len)
     val_tokens = encode_captions(tokenizer, val.captions, cfg.max_len)
     train_scores, train_aspects = torch.from_numpy(train.scores), torch.from_numpy(train.aspects)
+    train_mirror = mirror_ok(train.captions)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -152,7 +180,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
         batches = range(steps_per_epoch)
         for b in wrap(batches, steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = random_shift(to_model_input(train.images[idx.numpy()]), cfg.shift_px, gen)
+            x = augment(to_model_input(train.images[idx.numpy()]), cfg, gen, train_mirror[idx])
             step = epoch * steps_per_epoch + b
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total_steps, cfg)

@@ -22,7 +22,7 @@ from radscribe.iqagpt.data import CTIQAData
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.preprocess import to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
-from radscribe.iqagpt.train import lr_at, random_shift, TrainConfig
+from radscribe.iqagpt.train import augment, lr_at, mirror_ok, TrainConfig
 
 BASELINES: dict[str, Callable[[EncoderConfig, WordTokenizer], object]] = {
     "multitask_classification": lambda enc, tok: MultitaskClassifier(enc),
@@ -39,8 +39,10 @@ class BaselineConfig:
     lr: float = 2e-3
     weight_decay: float = 0.05
     seed: int = 0
-    widths: tuple[int, ...] = (24, 48, 96)
+    widths: tuple[int, ...] = (16, 32, 64, 128)  # the captioner's encoder: same architecture, same augmentation
+    stem_stride: int = 2
     shift_px: int = 8
+    flips: bool = True
 
 
 def fit(model, data: CTIQAData, cfg: BaselineConfig,
@@ -58,13 +60,14 @@ def fit(model, data: CTIQAData, cfg: BaselineConfig,
     schedule = TrainConfig(lr=cfg.lr, warmup_steps=min(100, steps))
     scores = torch.from_numpy(data.scores)
     aspects = torch.from_numpy(data.aspects)
+    mirror = mirror_ok(data.captions)
     last = float("nan")
     model.train()
     for epoch in range(cfg.epochs):
         order = torch.randperm(len(data), generator=gen)
         for b in wrap(range(steps), steps, f"{name} epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = random_shift(to_model_input(data.images[idx.numpy()]), cfg.shift_px, gen)
+            x = augment(to_model_input(data.images[idx.numpy()]), cfg, gen, mirror[idx])
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps + b, cfg.epochs * steps, schedule)
             if isinstance(model, ClipIQA):
