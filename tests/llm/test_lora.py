@@ -15,7 +15,7 @@ from radscribe.llm.lora import LoRALinear, apply_lora, load_adapter, merge_lora,
 
 
 def _fresh_model():
-    return load_chat_model(LLMConfig(backend="embedded", threads=1))
+    return load_chat_model(LLMConfig(backend="embedded", threads=1, quantize="none"))  # float32: exact comparisons
 
 
 def _logits(model, ids):
@@ -41,7 +41,7 @@ def test_lora_starts_as_identity_and_merge_keeps_outputs(tmp_path):
     assert torch.allclose(_logits(chat.model, ids), wrapped, atol=1e-3)
 
     # A fresh load with the adapter from config gives the same model, and says so in its name.
-    adapted = load_chat_model(LLMConfig(backend="embedded", threads=1, adapter=str(tmp_path / "adapter")))
+    adapted = load_chat_model(LLMConfig(backend="embedded", threads=1, quantize="none", adapter=str(tmp_path / "adapter")))
     assert adapted.name.endswith("+adapter")
     assert torch.allclose(_logits(adapted.model, ids), wrapped, atol=1e-3)
     # Loading the adapter must not have changed the cached base weights on disk.
