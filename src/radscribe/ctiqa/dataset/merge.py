@@ -9,11 +9,10 @@ their independent split draws would otherwise put one patient in train and test 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, encode_record
+from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, encode_record, read_records
 from radscribe.errors import ConfigError, InputError
 from radscribe.io.writers import atomic_write_text
 
@@ -42,21 +41,14 @@ def merge_datasets(out: str | Path, sources: list[str | Path]) -> dict:
     lines, taken = [], set()
     summary: dict = {"sources": {}, "splits": {}, "split_changed": 0}
     for source in map(Path, sources):
-        annotations = source / ANNOTATIONS_FILE
-        if not annotations.is_file():
+        if not (source / ANNOTATIONS_FILE).is_file():
             raise InputError(source, f"no {ANNOTATIONS_FILE}: not a CT-IQA dataset folder")
         name = _source_name(source, taken)
         link = out / "sources" / name
         if not link.exists():
             os.symlink(os.path.relpath(source.resolve(), link.parent.resolve()), link)
         count = 0
-        for number, line in enumerate(annotations.read_text().splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(annotations, f"line {number} is not JSON ({error.msg})") from None
+        for record in read_records(source):
             patient = f"{record.get('anatomy_id') or name + ':' + str(record.get('index'))}"
             split = split_of.setdefault(patient, record["split"])
             summary["split_changed"] += split != record["split"]
