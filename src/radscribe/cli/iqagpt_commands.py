@@ -177,7 +177,8 @@ def benchmark_ctiqa(
     real_data: Optional[Path] = typer.Option(None, "--real-data", help="Held-out real-anatomy set (split test-real), "
                                              "e.g. from `radscribe data make-ctiqa-heldout`."),
     model: Optional[Path] = typer.Option(None, "--model", help="Captioner checkpoint (default: the shipped one)."),
-    baseline_epochs: int = typer.Option(6, "--baseline-epochs", help="Epochs for each trained baseline."),
+    baseline_epochs: Optional[int] = typer.Option(None, "--baseline-epochs", help="Epochs for each trained baseline "
+                                                  "(default: the captioner's, 20, for a like-for-like comparison)."),
     llm_subset: int = typer.Option(16, "--llm-subset", help="Captions per split scored by the LLM (0 = skip; slow on CPU)."),
     retrain: bool = typer.Option(False, "--retrain", help="Retrain baselines even if OUT/baselines holds matching ones."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N slices of each split."),
@@ -198,7 +199,10 @@ def benchmark_ctiqa(
     from radscribe.iqagpt.baselines.train import BaselineConfig
     from radscribe.iqagpt.benchmark import BenchmarkConfig, run_benchmark
 
-    baseline = BaselineConfig(epochs=1, widths=(8, 16, 16), stem_stride=4) if tiny else BaselineConfig(epochs=baseline_epochs)
+    if tiny:
+        baseline = BaselineConfig(epochs=1, widths=(8, 16, 16), stem_stride=4)
+    else:
+        baseline = BaselineConfig() if baseline_epochs is None else BaselineConfig(epochs=baseline_epochs)
     cfg = BenchmarkConfig(data=str(data), out=str(out), real_data=str(real_data) if real_data else None,
                           model=str(model) if model else None, baseline=baseline, llm_subset=llm_subset,
                           retrain_baselines=retrain, limit=limit, threads=threads)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, encode_record, read_records
 from radscribe.errors import ConfigError, InputError
-from radscribe.io.writers import atomic_write_text
+from radscribe.io.writers import atomic_open
 
 
 def _source_name(path: Path, taken: set[str]) -> str:
@@ -49,7 +49,7 @@ def merge_datasets(out: str | Path, sources: list[str | Path]) -> dict:
             os.symlink(os.path.relpath(source.resolve(), link.parent.resolve()), link)
         count = 0
         for record in read_records(source):
-            patient = f"{record.get('anatomy_id') or name + ':' + str(record.get('index'))}"
+            patient = record.get("anatomy_id") or f"{name}:{record.get('index')}"
             split = split_of.setdefault(patient, record["split"])
             summary["split_changed"] += split != record["split"]
             for key in ("image", "reference_image"):
@@ -60,5 +60,6 @@ def merge_datasets(out: str | Path, sources: list[str | Path]) -> dict:
             summary["splits"][split] = summary["splits"].get(split, 0) + 1
             count += 1
         summary["sources"][name] = count
-    atomic_write_text(out / ANNOTATIONS_FILE, b"".join(lines).decode())
+    with atomic_open(out / ANNOTATIONS_FILE, "wb") as handle:
+        handle.writelines(lines)
     return summary

@@ -34,15 +34,18 @@ BASELINES: dict[str, Callable[[EncoderConfig, WordTokenizer], object]] = {
 
 @dataclass
 class BaselineConfig:
-    epochs: int = 6
-    batch_size: int = 32
-    lr: float = 2e-3
-    weight_decay: float = 0.05
-    seed: int = 0
-    widths: tuple[int, ...] = (16, 32, 64, 128)  # the captioner's encoder: same architecture, same augmentation
-    stem_stride: int = 2
-    shift_px: int = 8
-    flips: bool = True
+    """Defaults are the captioner's (``TrainConfig``): same epochs, optimiser, encoder and augmentation,
+    so the benchmark compares "write a caption" with "predict numbers" and nothing else."""
+
+    epochs: int = TrainConfig.epochs
+    batch_size: int = TrainConfig.batch_size
+    lr: float = TrainConfig.lr
+    weight_decay: float = TrainConfig.weight_decay
+    seed: int = TrainConfig.seed
+    widths: tuple[int, ...] = TrainConfig.widths
+    stem_stride: int = TrainConfig.stem_stride
+    shift_px: int = TrainConfig.shift_px
+    flips: bool = TrainConfig.flips
 
 
 def fit(model, data: CTIQAData, cfg: BaselineConfig,
