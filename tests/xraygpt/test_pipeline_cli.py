@@ -21,6 +21,12 @@ def test_checkpoints_describe_themselves(tiny_run, tiny_data):
     assert len(main["data"]["annotations_sha256"]) == 64
     assert main["lora_config"]["rank"] == 2 and main["encoder_config"]["image_size"] == 64
     assert main["metrics"]["llm_lora"]["val_perplexity_frozen"] > 1
+    reliance = main["metrics"]["projection"]["image_reliance"]  # own image vs another study's, held-out studies
+    assert reliance["val_loss_own_image"] > 0 and reliance["val_loss_other_image"] > 0
+    assert reliance["other_minus_own"] == pytest.approx(reliance["val_loss_other_image"] - reliance["val_loss_own_image"], abs=2e-4)
+    assert set(main["lora_text_report_ids"]) == {json.loads(l)["report_id"] for l in
+                                                 (tiny_data / "annotations.jsonl").read_text().splitlines()
+                                                 if json.loads(l)["split"] == "train"}
     total = sum(f["bytes"] for f in main["files"].values())
     assert total < 5_000_000  # never the LLM's own weights
     base = read_manifest(tiny_run / "xraygpt-smollm2-base")
@@ -89,6 +95,7 @@ def test_benchmark_scores_all_systems(tiny_run, tiny_data, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads((out / "benchmark.json").read_text())
     assert report["synthetic"] is True and report["n_test"] == 2
+    assert report["lora_text_overlap"] == 0  # the manifest lists the LoRA's reports: train only
     assert set(report["systems"]) == {"xraygpt", "llm-no-image", "nn-retrieval", "projection-base-llm"}
     for scores in report["systems"].values():
         assert 0.0 <= scores["rougeL"] <= 1.0 and scores["cider"] >= 0.0
@@ -96,3 +103,35 @@ def test_benchmark_scores_all_systems(tiny_run, tiny_data, tmp_path):
     rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and all(r["synthetic"] for r in rows)
     assert rows[0]["nn-retrieval"] in {json.loads(l)["summary"] for l in (tiny_data / "annotations.jsonl").read_text().splitlines()}
+
+
+def test_benchmark_flags_a_model_whose_lora_read_the_scored_reports(tiny_run, tiny_data, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_run / "xraygpt-smollm2-lora", model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    validate = [json.loads(l) for l in (tiny_data / "annotations.jsonl").read_text().splitlines()]
+    first = next(r["report_id"] for r in validate if r["split"] == "validate")
+    manifest["lora_text_report_ids"].append(first)
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["benchmark", "cxr", "--data", str(tiny_data), "--out", str(out), "--model", str(model),
+                                 "--base-model", "", "--split", "validate", "--limit", "2", "--max-new-tokens", "4",
+                                 "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "benchmark.json").read_text())
+    assert report["config"]["split"] == "validate" and report["lora_text_overlap"] == 1
+    assert "Not held out" in (out / "benchmark.md").read_text()
+
+
+def test_lora_text_never_takes_reports_the_split_rule_holds_out(tiny_data):
+    from radscribe.cxr.dataset import split_for
+    from radscribe.xraygpt.data import load_examples
+    from radscribe.xraygpt.pipeline import lora_texts
+
+    examples = [e for e in load_examples(tiny_data) if e.split != "test"]  # a copy without its test rows
+    texts, ids = lora_texts(examples, extra=True)
+    train_ids = {e.report_id for e in examples if e.split == "train"}
+    extra = [i for i in ids if i not in train_ids]
+    assert len(texts) == len(ids) and len(extra) > 1000
+    assert all(split_for(i) == "train" for i in extra)
+    assert not {e.report_id for e in examples if e.split == "validate"} & set(ids)

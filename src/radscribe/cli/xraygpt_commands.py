@@ -130,6 +130,8 @@ def train(
     stage1_steps: Optional[int] = typer.Option(None, "--stage1-steps", help="Projection steps, stage 1 (image -> summary)."),
     stage2_steps: Optional[int] = typer.Option(None, "--stage2-steps", help="Projection steps, stage 2 (conversations)."),
     threads: int = typer.Option(2, "--threads", help="torch CPU threads."),
+    device: Optional[str] = typer.Option(None, "--device",
+                                         help="auto (default: the GPU when torch sees one), cpu, cuda or cuda:N."),
     no_resume: bool = typer.Option(False, "--no-resume", help="Start over instead of resuming from out/work/."),
 ) -> None:
     """Train the whole model: MedCLIP-style encoder, LoRA on SmolLM2, then the linear projection (stages 1, 2),
@@ -143,6 +145,8 @@ def train(
       radscribe xraygpt train --data ~/openi --source openi --out runs/openi --config my.json
 
       torchrun --nproc-per-node 2 -m radscribe xraygpt train --data data/cxr --out runs/ddp
+
+      radscribe xraygpt train --data data/cxr --out runs/gpu --device cuda --config gpu.json
     """
     import torch
 
@@ -158,8 +162,9 @@ def train(
         except (OSError, json.JSONDecodeError) as error:
             raise ConfigError(f"{config_file}: cannot read the config: {error}") from None
     flags = {"encoder": {"steps": encoder_steps}, "llm": {"steps": llm_steps},
-             "projection": {"stage1_steps": stage1_steps, "stage2_steps": stage2_steps}}
-    config = override(config, {k: {n: v for n, v in d.items() if v is not None} for k, d in flags.items()})
+             "projection": {"stage1_steps": stage1_steps, "stage2_steps": stage2_steps}, "device": device}
+    config = override(config, {k: ({n: v for n, v in d.items() if v is not None} if isinstance(d, dict) else d)
+                               for k, d in flags.items() if d is not None})
     examples = load_examples(data, source)
     result = train_pipeline(examples, data, source, out, config, resume=not no_resume)
     atomic_write_json(out / "train_result.json", result)
@@ -189,7 +194,8 @@ def benchmark_cxr(
     model: str = MODEL_OPTION,
     base_model: Optional[str] = typer.Option("xraygpt-smollm2-base", "--base-model",
                                              help="Checkpoint for baseline (c); '' to skip it."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Score only the first N test studies."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Score only the first N studies of the split."),
+    split: str = typer.Option("test", "--split", help="test (default) or validate."),
     max_new_tokens: int = typer.Option(80, "--max-new-tokens", help="Generation length limit."),
     threads: int = typer.Option(2, "--threads", help="torch CPU threads."),
 ) -> None:
@@ -210,7 +216,7 @@ def benchmark_cxr(
     torch.set_num_threads(threads)
     examples = load_examples(data, source)
     report = run_benchmark(examples, model, base_model or None, out,
-                           BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit), threads=threads, progress=track)
+                           BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit, split=split), threads=threads, progress=track)
     from radscribe.xraygpt.evaluate import to_markdown
 
     console.print(to_markdown(report), markup=False, highlight=False, soft_wrap=True)

@@ -56,7 +56,7 @@ def sha256_file(path: Path) -> str:
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().contiguous() for k, v in tensors.items()}, str(tmp))
+    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
     tmp.replace(path)
 
 

@@ -42,7 +42,8 @@ SYSTEM_NOTES = {
 @dataclass(frozen=True)
 class BenchmarkConfig:
     max_new_tokens: int = 80
-    limit: int | None = None  # first N test examples (None: all)
+    limit: int | None = None  # first N examples of the split (None: all)
+    split: str = "test"  # "validate" scores a model whose LoRA text overlapped the test split
     instruction: str = SUMMARY_INSTRUCTIONS[0]
 
     def to_dict(self) -> dict:
@@ -76,15 +77,24 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
     """Score every system on the test split; write benchmark.json, benchmark.md and predictions.jsonl."""
     from radscribe.xraygpt.checkpoint import load_model
 
-    test = split_examples(examples, "test")[: config.limit] if config.limit else split_examples(examples, "test")
+    if config.split == "train":
+        from radscribe.errors import ConfigError
+
+        raise ConfigError("--split train: the model trained on it; score test or validate")
+    test = split_examples(examples, config.split)[: config.limit] if config.limit else split_examples(examples, config.split)
     train = split_examples(examples, "train")
     if not test or not train:
         from radscribe.errors import InputError
 
-        raise InputError(None, f"the data needs a train and a test split (found {len(train)} train, {len(test)} test)")
+        raise InputError(None, f"the data needs a train and a {config.split} split (found {len(train)} train, "
+                               f"{len(test)} {config.split})")
     references = [e.summary for e in test]
     prompt = build_prompt([Turn(config.instruction)])
     loaded = load_model(model_name, threads=threads)
+    seen_text = set(loaded.manifest.get("lora_text_report_ids") or [])
+    overlap = sum(e.report_id in seen_text for e in test)  # report text the LoRA trained on is not held out
+    if overlap:
+        log.warning("%s: its LoRA trained on the report text of %d of the %d scored studies", model_name, overlap, len(test))
     size = loaded.image_size
     test_images = load_image_batch(test, size)
     outputs, seconds = {}, {}
@@ -120,6 +130,7 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
                 "radscribe's renderer, not real radiographs." if any(e.synthetic for e in test) else
                 "real images",
         "n_test": len(test), "n_train": len(train), "config": config.to_dict(),
+        "lora_text_overlap": overlap if seen_text else None,  # None: the manifest does not list its LoRA's reports
         "model": loaded.manifest.get("name", model_name), "base_model": base_manifest.get("name") if base_manifest else None,
         "systems": systems,
     }
@@ -144,8 +155,11 @@ def to_markdown(report: dict) -> str:
         "",
         report["note"],
         "",
-        f"Test studies: {report['n_test']}; training studies: {report['n_train']}; model: `{report['model']}`.",
+        f"Scored studies ({report['config'].get('split', 'test')} split): {report['n_test']}; training studies: "
+        f"{report['n_train']}; model: `{report['model']}`.",
         "",
+        *([f"**Not held out:** the model's LoRA trained on the report text of {report['lora_text_overlap']} of these "
+           "studies.", ""] if report.get("lora_text_overlap") else []),
         "| system | " + " | ".join(cols) + " | seconds |",
         "|---" * (len(cols) + 2) + "|",
     ]

@@ -35,7 +35,7 @@ def soft_targets(labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor
     unit = labels / norms.clamp_min(1e-8)
     cosine = unit @ unit.T
     empty = (norms.squeeze(1) == 0)
-    eye = torch.eye(len(labels), dtype=cosine.dtype)
+    eye = torch.eye(len(labels), dtype=cosine.dtype, device=cosine.device)
     cosine = torch.where(empty[:, None] | empty[None, :], eye, cosine)
     return torch.softmax(cosine / temperature, dim=1)
 

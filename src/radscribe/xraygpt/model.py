@@ -67,6 +67,8 @@ def build_batch(llm: nn.Module, tokenizer, visual: torch.Tensor | None, prompts:
         start = n_vis + len(p_ids)
         labels[i, start:start + len(a_ids)] = torch.tensor(a_ids)
         mask[i, :n_vis + len(seq)] = 1
+    device = embed.weight.device
+    ids, labels, mask = ids.to(device), labels.to(device), mask.to(device)
     text_embeds = embed(ids)
     inputs = text_embeds if visual is None else torch.cat([visual.to(text_embeds.dtype), text_embeds], dim=1)
     return Batch(inputs, mask, labels)
@@ -110,7 +112,7 @@ class XrayGPT(nn.Module):
     def visual_embeds(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 1, S, S) -> (B, n_tokens, hidden)."""
         with torch.no_grad():
-            tokens, _ = self.encoder(images)
+            tokens, _ = self.encoder(images.to(self.projection.weight.device))
         return self.projection(tokens)
 
     def text_ids(self, text: str) -> list[int]:
@@ -131,14 +133,15 @@ class XrayGPT(nn.Module):
                        temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None) -> Iterator[int]:
         """New token ids after ``[image tokens][prompt]``; ``image`` is one preprocessed (1, S, S) tensor or None."""
         embed = self.llm.get_input_embeddings()
+        device = embed.weight.device
         parts = []
         if image is not None:
             parts.append(self.visual_embeds(image[None]))
         p_ids = self.text_ids(prompt)
         if p_ids:
-            parts.append(embed(torch.tensor([p_ids])))
+            parts.append(embed(torch.tensor([p_ids], device=device)))
         if not parts:  # nothing to condition on: start from the BOS token
-            parts.append(embed(torch.tensor([[self.tokenizer.bos_token_id or 0]])))
+            parts.append(embed(torch.tensor([[self.tokenizer.bos_token_id or 0]], device=device)))
         inputs = torch.cat(parts, dim=1)
         generator = torch.Generator().manual_seed(seed if seed is not None else 0) if temperature > 0 else None
         past = None
@@ -148,7 +151,7 @@ class XrayGPT(nn.Module):
             past = out.cache
             token = pick_next_token(out.logits[0, -1], temperature, top_p, generator)
             yield token
-            step = {"input_ids": torch.tensor([[token]])}
+            step = {"input_ids": torch.tensor([[token]], device=device)}
 
     def stream(self, image: torch.Tensor | None, prompt: str, **params) -> Iterator[str]:
         """Text pieces as they become final; stops at ``###`` or the end token."""

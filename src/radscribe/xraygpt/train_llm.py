@@ -43,8 +43,8 @@ def text_only_prompt(rng: random.Random) -> str:
 
 
 def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, out_dir: Path, *,
-             resume: bool = True, d: Dist | None = None) -> dict:
-    """Add LoRA adapters to ``llm`` in place and train them; returns metrics."""
+             resume: bool = True, d: Dist | None = None, device: torch.device | None = None) -> dict:
+    """Add LoRA adapters to ``llm`` in place (on its device) and train them; returns metrics."""
     d = d or init_distributed()
     torch.manual_seed(config.seed)
     add_lora(llm, config.lora)
@@ -64,7 +64,7 @@ def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, ou
     result = run_loop(name="llm-lora", steps=config.steps, step_fn=step_fn, params=params, optimizer=optimizer,
                       lr=(config.lr, config.final_lr), warmup=config.warmup, batch_size=min(config.batch_size, len(texts)),
                       n_examples=len(texts), seed=config.seed, out_dir=out_dir, modules={"llm": _LoRAView(llm)},
-                      d=d, resume=resume)
+                      d=d, resume=resume, device=device)
     llm.eval()
     return {"steps": result.steps, "train_seconds": round(result.seconds, 1), "n_texts": len(texts),
             "first_loss": round(result.losses[0], 4) if result.losses else None, "final_loss": smoothed(result.losses),

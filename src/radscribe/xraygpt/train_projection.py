@@ -42,9 +42,14 @@ class ProjectionTrainConfig:
 
 
 def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: ProjectionTrainConfig, out_dir: Path,
-                     *, resume: bool = True, d: Dist | None = None) -> dict:
-    """Run stage 1 then stage 2 on ``model.projection``; returns the metrics of both."""
+                     *, resume: bool = True, d: Dist | None = None, device: torch.device | None = None) -> dict:
+    """Run stage 1 then stage 2 on ``model.projection``; returns the metrics of both.
+
+    The model moves to ``device`` (default: where it is); images are augmented on the CPU.
+    """
     d = d or init_distributed()
+    if device is not None:
+        model.to(device)
     torch.manual_seed(config.seed)
     images = load_image_batch(train, model.encoder.config.image_size)
     params = list(model.projection.parameters())
@@ -65,12 +70,42 @@ def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: Projec
         result = run_loop(name=f"projection stage {stage}", steps=steps, step_fn=step_fn, params=params,
                           optimizer=optimizer, lr=lr, warmup=config.warmup, batch_size=min(config.batch_size, len(train)),
                           n_examples=len(train), seed=config.seed + stage, out_dir=out_dir / f"stage{stage}",
-                          modules={"projection": model.projection}, d=d, resume=resume)
+                          modules={"projection": model.projection}, d=d, resume=resume, device=device)
         metrics[f"stage{stage}"] = {"steps": result.steps, "train_seconds": round(result.seconds, 1),
                                     "first_loss": round(result.losses[0], 4) if result.losses else None,
                                     "final_loss": smoothed(result.losses)}
     model.eval()
     return metrics
+
+
+@torch.no_grad()
+def image_reliance(model: XrayGPT, examples: Sequence[CxrExample], max_examples: int = 96, seed: int = 0) -> dict:
+    """Answer-token loss on held-out studies with their own image vs another study's image (stage-1 form).
+
+    Equal losses mean the projection passes no study-specific information: the LLM writes its prior
+    whatever the image shows (the failure we saw after long training: it memorises training summaries).
+    """
+    examples = list(examples)[:max_examples]
+    if len(examples) < 2:
+        return {}
+    device = model.projection.weight.device
+    images = load_image_batch(examples, model.encoder.config.image_size)
+    shuffled = list(range(len(examples)))
+    random.Random(seed).shuffle(shuffled)
+    model.eval()
+    losses = {}
+    for name, order in (("own_image", list(range(len(examples)))), ("other_image", shuffled)):
+        total = count = 0.0
+        for start in range(0, len(examples), 8):
+            idx = list(range(start, min(start + 8, len(examples))))
+            batch = model.make_batch(images[[order[i] for i in idx]].to(device), ["" for _ in idx],
+                                     [examples[i].summary for i in idx], 96)
+            n = int((batch.labels[:, 1:] != -100).sum())
+            total += float(model.loss(batch)) * n
+            count += n
+        losses[f"val_loss_{name}"] = round(total / max(count, 1), 4)
+    losses["other_minus_own"] = round(losses["val_loss_other_image"] - losses["val_loss_own_image"], 4)
+    return losses
 
 
 def stage_texts(examples: Sequence[CxrExample], stage: int, rng: random.Random, p_label: float) -> tuple[list[str], list[str]]:
