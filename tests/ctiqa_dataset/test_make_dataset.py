@@ -125,3 +125,44 @@ def test_resume_under_another_protocol_version_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="protocol_version"):
         make_dataset(cfg)
     assert not (tmp_path / "old" / "annotations.jsonl").exists()
+
+
+def test_targeted_field_of_view_slices(tmp_path):
+    """--targeted-fov: the same patient scanned whole on a finer grid, the central field kept and annotated."""
+    from radscribe.ctiqa.dataset.pipeline import crop_phantom, run_targeted_slice
+    from radscribe.ctiqa.phantoms import make_phantom
+
+    out = tmp_path / "tf"
+    make_dataset(DatasetConfig(out=str(out), n=8, seed=3, size=SIZE, targeted_fov=1.0, anatomies=("chest",)))
+    records = read_records(out / "annotations.jsonl")
+    assert all(r["targeted_fov"] for r in records)
+    for r in records:
+        image = read_image(out / r["image"])[0]
+        assert image.shape == (SIZE, SIZE) and np.isfinite(image.pixels).all()
+        full = make_phantom("chest", 0, SIZE).fov_mm  # every chest phantom's own field is 300-450 mm
+        assert 0.3 * 300 < r["fov_mm"] < 0.91 * 460 and r["fov_mm"] < full + 60
+        assert r["pixel_spacing_mm"] == pytest.approx(r["fov_mm"] / SIZE, rel=0.01)
+
+    full = make_phantom("chest", 1, 2 * SIZE)
+    field, offset = crop_phantom(full, SIZE)
+    assert offset == SIZE // 2 and field.hu.shape == (SIZE, SIZE)
+    assert np.array_equal(field.hu, full.hu[offset:offset + SIZE, offset:offset + SIZE])
+    for r, c in field.metal_sites.values():  # only implants inside the field, in the field's pixels
+        assert 0 <= r < SIZE and 0 <= c < SIZE
+    result, same_field = run_targeted_slice(full, SIZE, seed=4)
+    assert result.sim.degraded_hu.shape == (SIZE, SIZE) and same_field.fov_mm == pytest.approx(full.fov_mm / 2)
+    for insert in result.sim.params.metal:
+        assert 0 <= insert.center_rc[0] < SIZE and 0 <= insert.center_rc[1] < SIZE
+
+
+def test_folders_from_before_targeted_fov_still_resume(tmp_path):
+    import json
+
+    cfg = DatasetConfig(out=str(tmp_path / "old"), n=2, size=SIZE)
+    settings = cfg.settings()
+    settings.pop("targeted_fov")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "dataset.json").write_text(json.dumps({"settings": settings}))
+    assert make_dataset(cfg)["made"] == 2
+    with pytest.raises(ConfigError, match="targeted_fov"):
+        make_dataset(DatasetConfig(out=str(tmp_path / "old"), n=2, size=SIZE, targeted_fov=0.5))

@@ -27,6 +27,9 @@ def make_ctiqa(
     dicom: bool = typer.Option(False, "--dicom", help="Also write each degraded slice as CT DICOM (marked SYNTHETIC)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes; use one per CPU core."),
     real: Optional[list[Path]] = typer.Option(None, "--real", help="Real CT files/folders as the anatomy (split 'real')."),
+    targeted_fov: float = typer.Option(0.0, "--targeted-fov", min=0.0, max=1.0,
+                                       help="Share of slices reconstructed on a targeted field of view (40-90% of the "
+                                            "body's), as scanners do for spine or small parts; 0.3 is a good start."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write README.md, plots and preview_grid.png at the end."),
 ) -> None:
     """Build the SYNTHETIC CT-IQA dataset: phantom (or real) slice -> simulated scan -> annotation -> caption.
@@ -36,12 +39,14 @@ def make_ctiqa(
     Interrupted? Run the same command again: finished slices are kept and skipped.
 
     Example: [bold]radscribe data make-ctiqa --out ctiqa --n 200 --size 256 --workers 2[/]
+
+    With targeted fields: [bold]radscribe data make-ctiqa --out ctiqa --n 3000 --size 256 --targeted-fov 0.3 -j 2[/]
     """
     from radscribe.ctiqa.dataset import DatasetConfig, make_dataset
 
     cfg = DatasetConfig(out=str(out), n=n, seed=seed, size=size, per_patient=per_patient, dicom=dicom, workers=workers,
                         anatomies=tuple(a.strip() for a in anatomies.split(",") if a.strip()),
-                        real=[str(p) for p in real or []])
+                        real=[str(p) for p in real or []], targeted_fov=targeted_fov)
     summary = make_dataset(cfg, progress=lambda it, total: track(it, total, "scanning slices"))
     _finish(out, summary, card)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from radscribe.ctiqa.dataset.pipeline import cached_phantom, run_slice
+from radscribe.ctiqa.dataset.pipeline import cached_phantom, run_slice, run_targeted_slice
 from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, RecordLog, json_safe, read_records
 from radscribe.ctiqa.dataset.splits import SliceSpec, plan_slices, seed_for
 from radscribe.ctiqa.phantoms import ANATOMIES, Phantom, heldout_real_ct_paths, real_phantoms
@@ -53,6 +53,10 @@ class DatasetConfig:
     workers: int = 1
     real: list[str] = field(default_factory=list)  # real CT files/folders used as anatomy instead of phantoms
     real_split: str = "real"  # split name for real-anatomy slices ("test-real" for the held-out set)
+    # share of synthetic slices reconstructed on a targeted (smaller) field of view, 40-90% of the body's:
+    # real scans come with fields from under 100 mm to over 400 mm, and a model that saw one per anatomy
+    # reads a zoomed clean slice as degraded (benchmarks/ctiqa_clean_scans.py fov)
+    targeted_fov: float = 0.0
 
     def validate(self) -> None:
         if self.n < 1:
@@ -68,6 +72,8 @@ class DatasetConfig:
             raise ConfigError(f"--per-patient must be at least 1, got {self.per_patient}")
         if self.workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {self.workers}")
+        if not 0.0 <= self.targeted_fov <= 1.0:
+            raise ConfigError(f"--targeted-fov is a share of slices in [0, 1], got {self.targeted_fov}")
 
     def settings(self) -> dict[str, Any]:
         """What fixes the content (not where it goes or how many processes make it), with the protocol version:
@@ -89,6 +95,7 @@ class Task:
     dicom: bool
     out: str
     phantom: Phantom | None = None  # real anatomy travels with the task; phantoms are made in the worker
+    targeted_fov: float = 0.0
 
 
 def make_dataset(cfg: DatasetConfig, progress: Callable[[Iterator, int], Iterator] | None = None) -> dict[str, Any]:
@@ -132,6 +139,7 @@ def _check_settings(out: Path, cfg: DatasetConfig) -> None:
     if path.exists():
         saved = json.loads(path.read_text()).get("settings", {})
         saved.setdefault("protocol_version", settings["protocol_version"])  # folders from before it was recorded
+        saved.setdefault("targeted_fov", 0.0)
         diff = sorted(k for k in set(settings) | set(saved) if saved.get(k) != settings.get(k))
         if diff:
             raise ConfigError(f"{out} holds a dataset built with other settings ({', '.join(diff)} differ); "
@@ -151,7 +159,7 @@ def _remove_stale_temporaries(out: Path) -> None:
 def _plan(cfg: DatasetConfig) -> list[Task]:
     if not cfg.real:
         specs = plan_slices(cfg.n, cfg.seed, tuple(cfg.anatomies), cfg.per_patient)
-        return [Task(s, cfg.size, cfg.dicom, cfg.out) for s in specs]
+        return [Task(s, cfg.size, cfg.dicom, cfg.out, targeted_fov=cfg.targeted_fov) for s in specs]
     phantoms = list(real_phantoms(cfg.real, cfg.size))
     if not phantoms:
         raise NoImagesFoundError(cfg.real[0], "no usable CT slice in HU found here (need modality CT, >= 128 px)")
@@ -203,11 +211,31 @@ def _init_worker() -> None:
     torch.set_num_threads(1)  # one process per core beats threads fighting over the same cores
 
 
+# targeted field / the body's field, one of a few levels: each level is one grid size, so its projector is
+# built once per worker and reused (a continuous draw rebuilt one per slice, several times slower)
+FIELD_LEVELS = (0.4, 0.5, 0.6, 0.75, 0.9)
+
+
+def field_fraction(task: Task) -> float:
+    """1.0, or the targeted field fraction for this slice (its own random stream; real anatomy: always 1.0)."""
+    if task.phantom is not None or task.targeted_fov <= 0.0:
+        return 1.0
+    rng = np.random.default_rng([task.spec.seed, 0xF0F])
+    if rng.random() >= task.targeted_fov:
+        return 1.0
+    return float(FIELD_LEVELS[int(rng.integers(len(FIELD_LEVELS)))])
+
+
 def make_record(task: Task) -> dict[str, Any]:
     """Make one slice: simulate, annotate, caption, write its images; return its record."""
     spec = task.spec
-    phantom = task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size)
-    result = run_slice(phantom, spec.seed)
+    fraction = field_fraction(task)
+    if fraction < 1.0:  # the same patient on a finer grid, of which the central task.size pixels are kept
+        full = cached_phantom(spec.anatomy, spec.phantom_seed, int(round(task.size / fraction)))
+        result, phantom = run_targeted_slice(full, task.size, spec.seed)
+    else:
+        phantom = task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size)
+        result = run_slice(phantom, spec.seed)
     out = Path(task.out)
     name = f"{spec.index:06d}"
     image, reference = f"images/{name}.png", f"reference/{name}.png"
@@ -235,6 +263,8 @@ def make_record(task: Task) -> dict[str, Any]:
         "source": phantom.info.get("source", "phantom") if not phantom.synthetic else "phantom",
         "size": int(phantom.hu.shape[0]),
         "pixel_spacing_mm": float(phantom.pixel_spacing_mm),
+        "fov_mm": round(float(phantom.fov_mm), 1),
+        "targeted_fov": fraction < 1.0,
     }
     if task.dicom:
         from radscribe.ctiqa.dataset.dicom_out import write_ct_dicom

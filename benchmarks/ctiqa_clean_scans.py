@@ -1,0 +1,117 @@
+"""Clean scans a captioner should call clean: which scan settings does it misread as degradation?
+
+Every scan here has NO degradation (full dose, full views, no motion, metal, rings or extra blur), so
+every correct caption says "no visible ..." and scores near 4. Two checks:
+
+* ``kernel``: SYNTHETIC phantoms and the held-out REAL slices, each reconstructed soft (Hann 0.4 lp/mm),
+  standard and sharp (Shepp-Logan to Nyquist). A call that appears only on real anatomy, whatever the
+  kernel, says the cue is the anatomy, not the physics.
+* ``fov``: SYNTHETIC phantoms reconstructed on a targeted (zoomed-in) or wider field of view: the
+  whole phantom is scanned on a finer (or coarser) grid and the central N x N pixels are kept, which
+  is what a targeted reconstruction from full projections shows.
+
+    .venv/bin/python benchmarks/ctiqa_clean_scans.py kernel --json kernels.json
+    .venv/bin/python benchmarks/ctiqa_clean_scans.py fov --json fov.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+from pathlib import Path
+
+import numpy as np
+
+KERNELS = {"soft (hann 0.4 lp/mm)": ("hann", 0.4), "standard (default)": ("hann", 0.75),
+           "sharp (shepp-logan, Nyquist)": ("shepp-logan", None)}
+FOV_FACTORS = (0.3, 0.5, 0.75, 1.0, 1.4)  # reconstructed field of view / the phantom's own
+
+
+def clean_scan(hu: np.ndarray, spacing_mm: float, body: np.ndarray, kernel=None) -> np.ndarray:
+    from radscribe.ctiqa.physics.kernels import DEFAULT_KERNEL
+    from radscribe.ctiqa.physics.params import AcquisitionParams
+    from radscribe.ctiqa.physics.simulate import simulate
+
+    return simulate(hu, spacing_mm, AcquisitionParams(seed=1), body_mask=body, kernel=kernel or DEFAULT_KERNEL).degraded_hu
+
+
+def kernel_scans(size: int, seeds: int):
+    from radscribe.ctiqa.phantoms import ANATOMIES, heldout_real_ct_paths, make_phantom, real_phantoms
+    from radscribe.ctiqa.physics.kernels import ReconKernel
+
+    phantoms = [make_phantom(a, s, size) for a in ANATOMIES for s in range(seeds)]
+    phantoms += list(real_phantoms([str(p) for p in heldout_real_ct_paths()], size))
+    for phantom in phantoms:
+        for name, (window, cutoff) in KERNELS.items():
+            image = clean_scan(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask, ReconKernel(window, cutoff))
+            yield f"{'synthetic' if phantom.synthetic else 'real'} | {name}", phantom.anatomy_id, image
+
+
+def fov_scans(size: int, seeds: int):
+    from radscribe.ctiqa.phantoms import ANATOMIES, make_phantom
+
+    for anatomy in ANATOMIES:
+        for seed in range(seeds):
+            full_fov = make_phantom(anatomy, seed, size).fov_mm
+            for factor in FOV_FACTORS:
+                # zoomed in: the same patient on a finer grid, centre kept; wider: padded with air, shrunk after
+                grid = int(round(size / factor)) if factor <= 1 else int(round(size * factor))
+                phantom = make_phantom(anatomy, seed, grid) if factor <= 1 else _padded(make_phantom(anatomy, seed, size), grid)
+                image = clean_scan(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask)
+                if factor > 1:  # wide field: the padded scan brought back to N x N
+                    from scipy import ndimage
+
+                    image = ndimage.zoom(image, size / grid, order=1, grid_mode=True, mode="nearest")[:size, :size]
+                else:
+                    start = (grid - size) // 2
+                    image = image[start:start + size, start:start + size]
+                yield f"fov x{factor}", f"{phantom.anatomy_id} ({round(full_fov * factor)} mm)", image
+
+
+def _padded(phantom, grid: int):
+    """The phantom in the middle of a larger air field (same pixel size): a wider reconstruction."""
+    from dataclasses import replace
+
+    n = phantom.hu.shape[0]
+    start = (grid - n) // 2
+    hu = np.full((grid, grid), -1000.0, np.float32)
+    hu[start:start + n, start:start + n] = phantom.hu
+    body = np.zeros((grid, grid), bool)
+    body[start:start + n, start:start + n] = phantom.body_mask
+    return replace(phantom, hu=hu, body_mask=body, regions={}, metal_sites={}, lesions=[])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("check", choices=("kernel", "fov"))
+    parser.add_argument("--model", default=None, help="captioner folder (default: the shipped one)")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--seeds", type=int, default=2, help="synthetic phantoms per anatomy")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    from radscribe.iqagpt.assess import load_assessor
+    from radscribe.iqagpt.preprocess import preprocess_uint8
+
+    model = args.model or str(Path(__file__).resolve().parents[1] / "src" / "radscribe" / "checkpoints" / "ctiqa-captioner")
+    assessor = load_assessor(model)
+    scans = kernel_scans(args.size, args.seeds) if args.check == "kernel" else fov_scans(args.size, args.seeds)
+    results = collections.defaultdict(list)
+    for group, phantom_id, image in scans:
+        row = assessor.assess_arrays(preprocess_uint8(image)[None])[0]
+        called = {k: v for k, v in row["aspects"].items() if v not in (None, "none")}
+        results[group].append({"id": phantom_id, "called": called, "score": row["score"]})
+        print(f"{group:<40} {phantom_id[:26]:<26} {called or 'clean'} score {row['score']}", flush=True)
+    summary = {group: {"n": len(rows), "degradation_called": sum(bool(r["called"]) for r in rows),
+                       "blur_called": sum("blur" in r["called"] for r in rows),
+                       "mean_score": round(float(np.mean([r["score"] for r in rows if r["score"] is not None])), 2)}
+               for group, rows in results.items()}
+    print(json.dumps(summary, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps({"check": args.check, "model": model, "summary": summary, "scans": results,
+                                         "note": "clean scans: every correct caption is 'no degradation'"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
