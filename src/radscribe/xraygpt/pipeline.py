@@ -114,7 +114,7 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     model.lora_config = config.llm.lora
     proj_metrics = train_projection(model, train, config.projection, work / "projection-lora", resume=resume, d=d,
                                     device=device)
-    proj_metrics["image_reliance"] = image_reliance(model, val)
+    proj_metrics["image_reliance"] = image_reliance(model, val, config.projection.max_answer_tokens)
     metrics = {"encoder": enc_metrics, "llm_lora": llm_metrics, "projection": proj_metrics}
     save = save_checkpoint if d.main else (lambda folder, **_: folder)
     folders = {MAIN_NAME: save(out / MAIN_NAME, encoder=pair.encoder, projection=model.projection, llm=llm,
@@ -128,7 +128,7 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
         base_metrics = {"encoder": enc_metrics, "projection": train_projection(base, train, config.projection,
                                                                               work / "projection-base", resume=resume, d=d,
                                                                               device=device)}
-        base_metrics["projection"]["image_reliance"] = image_reliance(base, val)
+        base_metrics["projection"]["image_reliance"] = image_reliance(base, val, config.projection.max_answer_tokens)
         folders[BASE_NAME] = save(out / BASE_NAME, encoder=pair.encoder, projection=base.projection, llm=None,
                                              lora=None, text_head=None,
                                              manifest={**common, "name": BASE_NAME, "metrics": base_metrics,

@@ -79,7 +79,8 @@ def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: Projec
 
 
 @torch.no_grad()
-def image_reliance(model: XrayGPT, examples: Sequence[CxrExample], max_examples: int = 96, seed: int = 0) -> dict:
+def image_reliance(model: XrayGPT, examples: Sequence[CxrExample], max_answer_tokens: int = 64,
+                   max_examples: int = 96, seed: int = 0) -> dict:
     """Answer-token loss on held-out studies with their own image vs another study's image (stage-1 form).
 
     Equal losses mean the projection passes no study-specific information: the LLM writes its prior
@@ -88,7 +89,6 @@ def image_reliance(model: XrayGPT, examples: Sequence[CxrExample], max_examples:
     examples = list(examples)[:max_examples]
     if len(examples) < 2:
         return {}
-    device = model.projection.weight.device
     images = load_image_batch(examples, model.encoder.config.image_size)
     shuffled = list(range(len(examples)))
     random.Random(seed).shuffle(shuffled)
@@ -98,8 +98,8 @@ def image_reliance(model: XrayGPT, examples: Sequence[CxrExample], max_examples:
         total = count = 0.0
         for start in range(0, len(examples), 8):
             idx = list(range(start, min(start + 8, len(examples))))
-            batch = model.make_batch(images[[order[i] for i in idx]].to(device), ["" for _ in idx],
-                                     [examples[i].summary for i in idx], 96)
+            batch = model.make_batch(images[[order[i] for i in idx]], ["" for _ in idx],  # moved to the model's device there
+                                     [examples[i].summary for i in idx], max_answer_tokens)
             n = int((batch.labels[:, 1:] != -100).sum())
             total += float(model.loss(batch)) * n
             count += n
