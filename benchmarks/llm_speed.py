@@ -9,7 +9,8 @@ decoding, and the same number of new tokens (end tokens are ignored so both deco
 the call to the first new token (prefill + one step). Decode tok/s counts tokens after the first.
 Results are medians over ``--repeats`` runs after one warm-up. ``embedded_none`` is float32,
 ``embedded_bf16`` bfloat16 (the default, ``quantize = "auto"``, on CPUs with native bf16) and
-``embedded_int8`` dynamic int8. The building of llama-cpp-python lives
+``embedded_int8`` the int8 engine (prompt prefilled in float, new tokens through smoothed int8
+projections: radscribe/llm/int8_decode.py). The building of llama-cpp-python lives
 here, never in tests or CI.
 """
 
@@ -117,9 +118,11 @@ def main() -> None:
     }
     engines = result["engines"]
     for quantize in QUANTIZE_RUNS:
-        model = chat_model if quantize == "none" else load_chat_model(
-            LLMConfig(backend="embedded", threads=args.threads, quantize=quantize))
+        started = time.perf_counter()  # imports are warm: the float32 model above loaded first
+        model = load_chat_model(LLMConfig(backend="embedded", threads=args.threads, quantize=quantize))
+        load_s = time.perf_counter() - started
         engines[f"embedded_{quantize}"] = median_runs(lambda: time_embedded(model, prompt_ids, args.new_tokens), args.repeats)
+        engines[f"embedded_{quantize}"]["load_s"] = round(load_s, 3)
         del model
 
     if args.install_llama_cpp:

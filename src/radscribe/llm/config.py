@@ -36,8 +36,9 @@ class LLMConfig:
     temperature: float = 0.0  # 0 = greedy, deterministic
     top_p: float = 1.0
     seed: Optional[int] = None
-    # embedded/local weights: "auto" = bf16 where the CPU computes in bf16 natively, else float32 ("none");
-    # "int8" = dynamic int8 Linear layers (fastest, but breaks SmolLM2's zero-shot scoring; docs/llm.md)
+    # embedded/local engine: "none" = float32; "bf16"; "int8" = prompt prefilled in float, new tokens decoded
+    # with int8 weights (3.4x bf16's speed; docs/llm.md section 6); "auto" = int8 for the embedded model on
+    # CPUs with VNNI, else bf16 where the CPU computes it natively, else float32
     quantize: str = "auto"
     adapter: str = ""  # embedded/local: LoRA adapter folder, or a shipped one by name ("llm-lora"), merged at load
 

@@ -86,10 +86,12 @@ class TorchChatModel(ChatModel):
     """A causal LM with a chat template, decoded token by token with a KV cache.
 
     ``kv_cache=False`` recomputes the whole prefix at every step: only the benchmark's baseline uses it.
+    ``decoder`` (an :class:`~radscribe.llm.int8_decode.Int8Decoder`) takes over after the prompt is prefilled.
     """
 
-    def __init__(self, model, tokenizer, *, name: str, backend: str, kv_cache: bool = True):
+    def __init__(self, model, tokenizer, *, name: str, backend: str, kv_cache: bool = True, decoder=None):
         self.model = model
+        self.decoder = decoder
         self.tokenizer = tokenizer
         self.name = name
         self.backend = backend
@@ -159,12 +161,28 @@ class TorchChatModel(ChatModel):
         if params.temperature > 0:
             generator = torch.Generator().manual_seed(params.seed if params.seed is not None else torch.seed())
         ids = torch.tensor([prompt_ids], dtype=torch.long)
+        if self.decoder is not None and self.kv_cache:
+            yield from self._prefill_then_int8(ids, params, generator)
+            return
         past = None
         with torch.inference_mode():
             for _ in range(params.max_new_tokens):
                 step_input = ids if past is None or not self.kv_cache else ids[:, -1:]
-                out = self.model(input_ids=step_input, past_key_values=past, use_cache=self.kv_cache, logits_to_keep=1)
-                past = out.past_key_values if self.kv_cache else None
+                out = self.model(input_ids=step_input, cache=past, use_cache=self.kv_cache, logits_to_keep=1)
+                past = out.cache if self.kv_cache else None
                 token_id = pick_next_token(out.logits[0, -1], params.temperature, params.top_p, generator)
                 yield token_id
                 ids = torch.cat([ids, ids.new_tensor([[token_id]])], dim=1)
+
+    def _prefill_then_int8(self, ids: torch.Tensor, params: GenerationParams, generator) -> Iterator[int]:
+        """Prompt through the float model, then one int8 step per new token (see radscribe.llm.int8_decode)."""
+        with torch.inference_mode():
+            out = self.model(input_ids=ids, use_cache=True, logits_to_keep=1)
+            logits = out.logits[0, -1].float()
+            state = self.decoder.start(out.cache, ids.shape[1], params.max_new_tokens)
+            del out
+            for step in range(params.max_new_tokens):
+                token_id = pick_next_token(logits, params.temperature, params.top_p, generator)
+                yield token_id
+                if step + 1 < params.max_new_tokens:
+                    logits = self.decoder.step(token_id, state)
