@@ -21,6 +21,17 @@ def test_info_reports_values_and_sources(tmp_path):
     assert info["config"]["backend"] == "openai" and info["sources"]["backend"] == f"file:{config}"
     assert info["config"]["model"] == "env-model" and info["sources"]["model"] == "env:RADSCRIBE_LLM_MODEL"
     assert info["sources"]["base_url"] == "flag" and info["sources"]["threads"] == "default"
+    assert info["engine"] is None  # a remote server: its engine is not ours to say
+
+
+def test_info_says_which_engine_quantize_resolves_to():
+    from radscribe.llm.cpu import int8_dot_products, native_bf16
+
+    for quantize, expected in [("bf16", "bf16"), ("none", "none"), ("int8", "int8"),
+                               ("auto", "int8" if int8_dot_products() else "bf16" if native_bf16() else "none")]:
+        result = runner.invoke(app, ["llm", "info", "--json"], env={"RADSCRIBE_LLM_QUANTIZE": quantize})
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["engine"] == expected
 
 
 def test_info_rejects_unknown_backend_in_one_line():

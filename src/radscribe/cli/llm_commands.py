@@ -101,8 +101,13 @@ def info(
     resolved = resolve_llm(backend, model, base_url, llm_config)
     values = {name: getattr(resolved.config, name) for name in resolved.sources}
     key_set = bool(os.environ.get(resolved.config.api_key_env))
+    from radscribe.llm.registry import engine_choice
+
+    # Which torch engine quantize resolves to here (the remote server decides for openai).
+    engine = None if resolved.config.backend == "openai" else engine_choice(resolved.config)
     if as_json:
         console.print_json(json.dumps({"config": values, "sources": resolved.sources, "api_key_set": key_set,
+                                       "engine": engine,
                                        "config_file": str(resolved.config_file) if resolved.config_file else None}))
         return
     table = Table(show_header=True, box=None, padding=(0, 2))
@@ -111,6 +116,8 @@ def info(
     for name, value in values.items():
         shown = f"{value} ({'set' if key_set else 'not set'})" if name == "api_key_env" else str(value)
         table.add_row(name, shown if value not in ("", None) else "-", resolved.sources[name])
+    if engine is not None:
+        table.add_row("engine", engine, "quantize, resolved on this CPU")
     console.print(table)
 
 

@@ -63,10 +63,7 @@ def _engines(model, tokenizer, config: LLMConfig):
       the prefill too breaks SmolLM2 (its first token's "massive activations" swamp one int8 scale).
       Models other than plain Llama blocks fall back to the float model.
     """
-    choice = config.quantize
-    float_choice = "bf16" if native_bf16_cpu() else "none"
-    if choice == "auto":
-        choice = _auto_choice(config, float_choice)
+    choice, float_choice = engine_choice(config), ("bf16" if native_bf16_cpu() else "none")
     decoder = None
     if choice == "int8":
         decoder = _int8_decoder(model, tokenizer)
@@ -76,6 +73,12 @@ def _engines(model, tokenizer, config: LLMConfig):
 
         model = model.to(torch.bfloat16)
     return model, decoder
+
+
+def engine_choice(config: LLMConfig) -> str:
+    """What ``config.quantize`` means on this CPU: "none" (float32), "bf16" or "int8" (loads nothing)."""
+    float_choice = "bf16" if native_bf16_cpu() else "none"
+    return _auto_choice(config, float_choice) if config.quantize == "auto" else config.quantize
 
 
 def _auto_choice(config: LLMConfig, float_choice: str) -> str:
