@@ -53,7 +53,8 @@ TINY_CONFIG = {
     "encoder": {"steps": 3, "batch_size": 8, "warmup": 1,
                 "encoder": {"image_size": TINY_SIZE, "widths": [8, 16], "token_dim": 32, "grid": 2, "embed_dim": 16}},
     "llm": {"steps": 2, "batch_size": 2, "warmup": 1, "max_answer_tokens": 16, "lora": {"rank": 2}},
-    "projection": {"stage1_steps": 2, "stage2_steps": 2, "batch_size": 2, "warmup": 1, "max_answer_tokens": 16},
+    "projection": {"stage1_steps": 2, "stage2_steps": 2, "batch_size": 2, "warmup": 1, "max_answer_tokens": 16,
+                   "select_every": 1, "select_examples": 4},
     "extra_report_text": False,
     "perplexity_examples": 2,
 }

@@ -39,7 +39,7 @@ def test_lr_schedule():
     assert lr_at(100, 100, 1.0, 0.1, 10) == pytest.approx(0.1)
 
 
-def _train(tmp, steps, data, resume=True, crash_at=None):
+def _train(tmp, steps, data, resume=True, crash_at=None, selection=None):
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1)
     opt = torch.optim.AdamW(model.parameters(), lr=0.1)
@@ -52,8 +52,41 @@ def _train(tmp, steps, data, resume=True, crash_at=None):
 
     result = run_loop(name="t", steps=steps, step_fn=step_fn, params=list(model.parameters()), optimizer=opt,
                       lr=(0.1, 0.01), warmup=1, batch_size=4, n_examples=16, seed=3, out_dir=tmp, modules={"m": model},
-                      d=Dist(), save_every=2, resume=resume)
+                      d=Dist(), save_every=2, resume=resume, selection=selection)
     return model, result
+
+
+def _scripted_selection(scores):
+    """A Selection whose n-th check scores scores[n]; it also records the weight it saw then."""
+    from radscribe.xraygpt.training import Selection
+
+    seen = []
+    selection = Selection(lambda: {"score": scores[len(seen) - 1], "check": len(seen) - 1}, every=2)
+    original = selection.check
+
+    def check(step, modules):
+        seen.append(modules["m"].weight.detach().clone())
+        original(step, modules)
+    selection.check = check
+    return selection, seen
+
+
+def test_selection_keeps_the_best_checked_state(tmp_path):
+    data = (torch.randn(16, 3), torch.randn(16, 1))
+    selection, seen = _scripted_selection([1.0, 5.0, 2.0])  # checks at steps 2, 4, 6: the one at 4 is best
+    model, result = _train(tmp_path / "a", 6, data, selection=selection)
+    assert [e["step"] for e in result.evaluations] == [2, 4, 6] and result.kept_step == 4
+    assert torch.equal(model.weight, seen[1]) and not torch.equal(model.weight, seen[2])
+
+
+def test_selection_survives_a_resume(tmp_path):
+    data = (torch.randn(16, 3), torch.randn(16, 1))
+    straight, _ = _train(tmp_path / "a", 6, data, selection=_scripted_selection([1.0, 5.0, 2.0])[0])
+    with pytest.raises(KeyboardInterrupt):  # crashes at step 5: the best (step 4) was saved with the state
+        _train(tmp_path / "b", 6, data, crash_at=5, selection=_scripted_selection([1.0, 5.0, 2.0])[0])
+    resumed, result = _train(tmp_path / "b", 6, data, selection=_scripted_selection([2.0])[0])
+    assert result.resumed_from == 4 and result.kept_step == 4 and [e["step"] for e in result.evaluations] == [2, 4, 6]
+    assert torch.allclose(resumed.weight, straight.weight, atol=1e-6)
 
 
 def test_resumed_run_equals_unbroken_run(tmp_path):

@@ -24,6 +24,11 @@ def test_checkpoints_describe_themselves(tiny_run, tiny_data):
     reliance = main["metrics"]["projection"]["image_reliance"]  # own image vs another study's, held-out studies
     assert reliance["val_loss_own_image"] > 0 and reliance["val_loss_other_image"] > 0
     assert reliance["other_minus_own"] == pytest.approx(reliance["val_loss_other_image"] - reliance["val_loss_own_image"], abs=2e-4)
+    for stage in ("stage1", "stage2"):  # the projection kept is the best on validation studies, every step here
+        record = main["metrics"]["projection"][stage]
+        assert [e["step"] for e in record["evaluations"]] == [1, 2] and record["selected_on"] == "val_loss"
+        best = max(record["evaluations"], key=lambda e: e["score"])
+        assert record["kept_step"] == best["step"] and best["score"] == -best["val_loss_own_image"]
     assert set(main["lora_text_report_ids"]) == {json.loads(l)["report_id"] for l in
                                                  (tiny_data / "annotations.jsonl").read_text().splitlines()
                                                  if json.loads(l)["split"] == "train"}

@@ -113,7 +113,7 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     model = XrayGPT(pair.encoder, llm, tokenizer, lora=None)  # LoRA is already inside llm
     model.lora_config = config.llm.lora
     proj_metrics = train_projection(model, train, config.projection, work / "projection-lora", resume=resume, d=d,
-                                    device=device)
+                                    device=device, val=val)
     proj_metrics["image_reliance"] = image_reliance(model, val, config.projection.max_answer_tokens)
     metrics = {"encoder": enc_metrics, "llm_lora": llm_metrics, "projection": proj_metrics}
     save = save_checkpoint if d.main else (lambda folder, **_: folder)
@@ -127,7 +127,7 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
         base = XrayGPT(pair.encoder, base_llm, tokenizer, lora=None)
         base_metrics = {"encoder": enc_metrics, "projection": train_projection(base, train, config.projection,
                                                                               work / "projection-base", resume=resume, d=d,
-                                                                              device=device)}
+                                                                              device=device, val=val)}
         base_metrics["projection"]["image_reliance"] = image_reliance(base, val, config.projection.max_answer_tokens)
         folders[BASE_NAME] = save(out / BASE_NAME, encoder=pair.encoder, projection=base.projection, llm=None,
                                              lora=None, text_head=None,

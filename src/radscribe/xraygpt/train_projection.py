@@ -19,7 +19,7 @@ from radscribe.xraygpt.conversation import Turn, build_prompt, sample_instructio
 from radscribe.xraygpt.data import CxrExample, load_image_batch
 from radscribe.xraygpt.encoder import augment
 from radscribe.xraygpt.model import XrayGPT
-from radscribe.xraygpt.training import Dist, init_distributed, run_loop, smoothed
+from radscribe.xraygpt.training import Dist, Selection, init_distributed, run_loop, smoothed
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,25 @@ class ProjectionTrainConfig:
     p_label_question: float = 0.35
     augment: bool = True
     seed: int = 0
+    # Keep the projection from the best check on validation studies, every select_every steps (0: keep the
+    # last). select_on: "val_loss" (answer loss with the study's own image, lower is better) or "image_gap"
+    # (another study's image minus its own: how much the answer depends on the image). A GPU run that kept
+    # its last state had memorised its training summaries (docs/xraygpt.md, third training run).
+    select_every: int = 0
+    select_on: str = "val_loss"
+    select_examples: int = 48
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: ProjectionTrainConfig, out_dir: Path,
-                     *, resume: bool = True, d: Dist | None = None, device: torch.device | None = None) -> dict:
+                     *, resume: bool = True, d: Dist | None = None, device: torch.device | None = None,
+                     val: Sequence[CxrExample] = ()) -> dict:
     """Run stage 1 then stage 2 on ``model.projection``; returns the metrics of both.
 
-    The model moves to ``device`` (default: where it is); images are augmented on the CPU.
+    The model moves to ``device`` (default: where it is); images are augmented on the CPU. With
+    ``config.select_every`` and ``val``, each stage keeps its best-scoring projection (see the config).
     """
     d = d or init_distributed()
     if device is not None:
@@ -70,12 +79,33 @@ def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: Projec
         result = run_loop(name=f"projection stage {stage}", steps=steps, step_fn=step_fn, params=params,
                           optimizer=optimizer, lr=lr, warmup=config.warmup, batch_size=min(config.batch_size, len(train)),
                           n_examples=len(train), seed=config.seed + stage, out_dir=out_dir / f"stage{stage}",
-                          modules={"projection": model.projection}, d=d, resume=resume, device=device)
+                          modules={"projection": model.projection}, d=d, resume=resume, device=device,
+                          selection=_selection(model, val, config))
         metrics[f"stage{stage}"] = {"steps": result.steps, "train_seconds": round(result.seconds, 1),
                                     "first_loss": round(result.losses[0], 4) if result.losses else None,
                                     "final_loss": smoothed(result.losses)}
+        if result.evaluations:
+            metrics[f"stage{stage}"] |= {"selected_on": config.select_on, "kept_step": result.kept_step,
+                                         "evaluations": result.evaluations}
     model.eval()
     return metrics
+
+
+SELECT_ON = ("val_loss", "image_gap")
+
+
+def _selection(model: XrayGPT, val: Sequence[CxrExample], config: ProjectionTrainConfig) -> Selection | None:
+    if config.select_every <= 0 or len(val) < 2:
+        return None
+    if config.select_on not in SELECT_ON:
+        raise ValueError(f"select_on must be one of {', '.join(SELECT_ON)}, got {config.select_on!r}")
+
+    def evaluate() -> dict:
+        found = image_reliance(model, val, config.max_answer_tokens, max_examples=config.select_examples)
+        score = -found["val_loss_own_image"] if config.select_on == "val_loss" else found["other_minus_own"]
+        return {"score": round(score, 4), **found}
+
+    return Selection(evaluate, config.select_every)
 
 
 @torch.no_grad()

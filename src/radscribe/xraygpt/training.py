@@ -18,7 +18,7 @@ import math
 import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -133,17 +133,56 @@ class LoopResult:
     seconds: float
     losses: list[float]
     resumed_from: int
+    evaluations: list[dict] = field(default_factory=list)  # {"step", "score"} when run_loop had an evaluate
+    kept_step: int | None = None  # the step whose modules were kept (best score), if evaluated
+
+
+@dataclass
+class Selection:
+    """Keep the modules as they were at the best ``evaluate()["score"]`` (higher is better), checked every
+    ``every`` steps; the other keys of ``evaluate()``'s dict are recorded with it."""
+
+    evaluate: Callable[[], dict]
+    every: int
+    best_score: float = float("-inf")
+    best_step: int | None = None
+    best_modules: dict | None = None
+    evaluations: list[dict] = field(default_factory=list)
+
+    def check(self, step: int, modules: dict[str, torch.nn.Module]) -> None:
+        record = dict(self.evaluate())
+        score = float(record["score"])
+        self.evaluations.append({"step": step, **record})
+        if score > self.best_score:
+            self.best_score, self.best_step = score, step
+            self.best_modules = {k: trainable_state(m) for k, m in modules.items()}
+
+    def restore(self, modules: dict[str, torch.nn.Module]) -> None:
+        if self.best_modules is not None:
+            for key, module in modules.items():
+                module.load_state_dict(self.best_modules[key], strict=False)
+
+    def extra(self) -> dict:
+        return {"evaluations": self.evaluations, "best_score": self.best_score, "best_step": self.best_step,
+                "best_modules": self.best_modules}
+
+    def resume(self, extra: dict) -> None:
+        self.evaluations = list(extra.get("evaluations", []))
+        self.best_score = extra.get("best_score", float("-inf"))
+        self.best_step, self.best_modules = extra.get("best_step"), extra.get("best_modules")
 
 
 def run_loop(*, name: str, steps: int, step_fn: Callable[[list[int], int], torch.Tensor],
              params: Sequence[torch.nn.Parameter], optimizer, lr: tuple[float, float], warmup: int,
              batch_size: int, n_examples: int, seed: int, out_dir: Path, modules: dict[str, torch.nn.Module],
              d: Dist, save_every: int = 100, resume: bool = True, grad_clip: float = 1.0,
-             device: torch.device | None = None) -> LoopResult:
+             device: torch.device | None = None, selection: Selection | None = None) -> LoopResult:
     """The training loop of every stage: resume, step, clip, average across ranks, save, log.
 
     ``step_fn(indices, step)`` returns the loss of one batch. The modules in ``modules`` are what
-    is saved and restored (only their trainable tensors).
+    is saved and restored (only their trainable tensors). With ``selection``, the modules are
+    scored every ``selection.every`` steps and at the end, and the best-scoring state is kept
+    (early stopping without stopping: the whole schedule runs, the record shows every score).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     start, losses, earlier_seconds = 0, [], 0.0
@@ -155,6 +194,8 @@ def run_loop(*, name: str, steps: int, step_fn: Callable[[list[int], int], torch
         torch.set_rng_state(state["torch_rng"])
         start, losses = state["step"], list(state["extra"].get("losses", []))
         earlier_seconds = float(state["extra"].get("seconds", 0.0))
+        if selection is not None:
+            selection.resume(state["extra"].get("selection", {}))
         log.warning("%s: resuming at step %d of %d", name, start, steps)
     started = time.perf_counter()
     stream = batches(n_examples, batch_size, seed, d)
@@ -173,10 +214,18 @@ def run_loop(*, name: str, steps: int, step_fn: Callable[[list[int], int], torch
         losses.append(float(loss.detach()))
         if step % 20 == 0:
             log.info("%s step %d loss %.4f", name, step, losses[-1])
+        if selection is not None and ((step + 1) % selection.every == 0 or step + 1 == steps):
+            selection.check(step + 1, modules)  # every rank: the same modules give the same score
+            log.info("%s step %d selection score %.4f", name, step + 1, selection.evaluations[-1]["score"])
         if d.main and ((step + 1) % save_every == 0 or step + 1 == steps):
             seconds = earlier_seconds + time.perf_counter() - started
-            save_state(out_dir, step + 1, modules, optimizer, {"losses": losses, "seconds": seconds})
-    return LoopResult(steps, earlier_seconds + time.perf_counter() - started, losses, start)
+            extra = {"losses": losses, "seconds": seconds} | ({"selection": selection.extra()} if selection else {})
+            save_state(out_dir, step + 1, modules, optimizer, extra)
+    result = LoopResult(steps, earlier_seconds + time.perf_counter() - started, losses, start)
+    if selection is not None:
+        selection.restore(modules)
+        result.evaluations, result.kept_step = selection.evaluations, selection.best_step
+    return result
 
 
 def smoothed(losses: Sequence[float], window: int = 20) -> float | None:
