@@ -97,3 +97,15 @@ def test_cache_round_trip_is_exact(float32_model, tmp_path, caplog):
     assert cached_decoder(float32_model.model, ids, tmp_path) is not None
     assert "building it again" in caplog.text
     assert saved.stat().st_size > 1000  # rebuilt and saved again
+
+
+def test_unwritable_cache_still_decodes(float32_model, tmp_path, caplog):
+    from radscribe.llm.int8_decode import cached_decoder
+
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    ids = [float32_model.encode_chat(p) for p in calibration_prompts()]
+    decoder = cached_decoder(float32_model.model, ids, blocked / "int8")
+    assert "cannot save the int8 engine" in caplog.text
+    assert decoder.step(1, decoder.start(float32_model.model(input_ids=torch.tensor([ids[0]]), use_cache=True).cache,
+                                         len(ids[0]), 2)).shape == (float32_model.model.config.vocab_size,)

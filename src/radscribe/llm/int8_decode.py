@@ -24,6 +24,7 @@ supported; :func:`supports` says so and the caller falls back to the float model
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -135,10 +136,15 @@ def cached_decoder(model, prompt_ids: list[list[int]], cache_dir: Path) -> "Int8
         except (OSError, KeyError, RuntimeError, ValueError, SafetensorError) as error:  # a damaged file: build again
             log.warning("%s: cannot load the int8 engine (%s); building it again", path, error)
     decoder = Int8Decoder(model, ranges=channel_ranges(model, prompt_ids))
-    cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    save_file(decoder.tensors(), str(tmp))
-    os.replace(tmp, path)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        save_file(decoder.tensors(), str(tmp))
+        os.replace(tmp, path)
+    except OSError as error:  # a read-only or full cache: run anyway, build again next time
+        log.warning("%s: cannot save the int8 engine (%s); it will be built again next time", cache_dir, error)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return decoder
 
 
