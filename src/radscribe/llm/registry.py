@@ -57,17 +57,16 @@ def _engines(model, tokenizer, config: LLMConfig):
 
     * ``bf16`` halves the bytes; on a CPU with native bf16 it scored captions as well as float32
       (docs/llm.md section 5).
-    * ``auto``: see :func:`_auto_choice`.
+    * ``auto``: see :func:`engine_choice`.
     * ``int8``: the prompt is prefilled by the float model (bf16 where native, else float32) and each new
       token runs through int8 copies of the projections (:mod:`radscribe.llm.int8_decode`). Quantizing
       the prefill too breaks SmolLM2 (its first token's "massive activations" swamp one int8 scale).
       Models other than plain Llama blocks fall back to the float model.
     """
-    choice, float_choice = engine_choice(config), ("bf16" if native_bf16_cpu() else "none")
-    decoder = None
+    choice, decoder = engine_choice(config), None
     if choice == "int8":
         decoder = _int8_decoder(model, tokenizer)
-        choice = float_choice
+        choice = _float_choice()  # the prompt's engine
     if choice == "bf16":
         import torch
 
@@ -76,18 +75,22 @@ def _engines(model, tokenizer, config: LLMConfig):
 
 
 def engine_choice(config: LLMConfig) -> str:
-    """What ``config.quantize`` means on this CPU: "none" (float32), "bf16" or "int8" (loads nothing)."""
-    float_choice = "bf16" if native_bf16_cpu() else "none"
-    return _auto_choice(config, float_choice) if config.quantize == "auto" else config.quantize
+    """What ``config.quantize`` means on this CPU: "none" (float32), "bf16" or "int8" (loads nothing).
 
-
-def _auto_choice(config: LLMConfig, float_choice: str) -> str:
-    """int8 for the embedded model on CPUs with int8 dot products (VNNI): measured there to score captions
-    like bf16 (0.775 vs 0.780 on 200) and decode 3.4x faster. Elsewhere, and for a user's own model
-    (not measured), the float engine: bf16 where native, else float32."""
+    ``auto``: int8 for the embedded model on CPUs with int8 dot products (VNNI), measured there to score
+    captions like bf16 (0.775 vs 0.780 on 200) and to decode 3.4x faster; elsewhere, and for a user's own
+    model (not measured), the float engine.
+    """
     from radscribe.llm.cpu import int8_dot_products
 
-    return "int8" if config.backend == "embedded" and int8_dot_products() else float_choice
+    if config.quantize != "auto":
+        return config.quantize
+    return "int8" if config.backend == "embedded" and int8_dot_products() else _float_choice()
+
+
+def _float_choice() -> str:
+    """bf16 where the CPU computes it natively, else float32."""
+    return "bf16" if native_bf16_cpu() else "none"
 
 
 def _int8_decoder(model, tokenizer):
