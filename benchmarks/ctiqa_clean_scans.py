@@ -6,12 +6,16 @@ every correct caption says "no visible ..." and scores near 4. Two checks:
 * ``kernel``: SYNTHETIC phantoms and the held-out REAL slices, each reconstructed soft (Hann 0.4 lp/mm),
   standard and sharp (Shepp-Logan to Nyquist). A call that appears only on real anatomy, whatever the
   kernel, says the cue is the anatomy, not the physics.
+* ``dose``: SYNTHETIC phantoms and the held-out REAL slices from 3% to 4x the reference dose, nothing
+  else degraded. Is the cue for a false "blur" an image that is too smooth? (Then more noise texture
+  should remove the call and less should add it.)
 * ``fov``: SYNTHETIC phantoms reconstructed on a targeted (zoomed-in) or wider field of view: the
   whole phantom is scanned on a finer (or coarser) grid and the central N x N pixels are kept, which
   is what a targeted reconstruction from full projections shows.
 
     .venv/bin/python benchmarks/ctiqa_clean_scans.py kernel --json kernels.json
     .venv/bin/python benchmarks/ctiqa_clean_scans.py fov --json fov.json
+    .venv/bin/python benchmarks/ctiqa_clean_scans.py dose --json dose.json
 """
 
 from __future__ import annotations
@@ -26,23 +30,36 @@ import numpy as np
 KERNELS = {"soft (hann 0.4 lp/mm)": ("hann", 0.4), "standard (default)": ("hann", 0.75),
            "sharp (shepp-logan, Nyquist)": ("shepp-logan", None)}
 FOV_FACTORS = (0.3, 0.5, 0.75, 1.0, 1.4)  # reconstructed field of view / the phantom's own
+DOSE_FRACTIONS = (0.03, 0.1, 0.25, 1.0, 4.0)  # of the reference dose (make-ctiqa: low dose 0.005-0.4); 1.0 as in the kernel check
 
 
-def clean_scan(hu: np.ndarray, spacing_mm: float, body: np.ndarray, kernel=None) -> np.ndarray:
+def clean_scan(hu: np.ndarray, spacing_mm: float, body: np.ndarray, kernel=None, dose: float = 1.0) -> np.ndarray:
     from radscribe.ctiqa.physics.kernels import DEFAULT_KERNEL
     from radscribe.ctiqa.physics.params import AcquisitionParams
     from radscribe.ctiqa.physics.simulate import simulate
 
-    return simulate(hu, spacing_mm, AcquisitionParams(seed=1), body_mask=body, kernel=kernel or DEFAULT_KERNEL).degraded_hu
+    params = AcquisitionParams(dose_fraction=dose, seed=1)
+    return simulate(hu, spacing_mm, params, body_mask=body, kernel=kernel or DEFAULT_KERNEL).degraded_hu
+
+
+def _synthetic_and_real(size: int, seeds: int):
+    from radscribe.ctiqa.phantoms import ANATOMIES, heldout_real_ct_paths, make_phantom, real_phantoms
+
+    yield from (make_phantom(a, s, size) for a in ANATOMIES for s in range(seeds))
+    yield from real_phantoms([str(p) for p in heldout_real_ct_paths()], size)
+
+
+def dose_scans(size: int, seeds: int):
+    for phantom in _synthetic_and_real(size, seeds):
+        for dose in DOSE_FRACTIONS:
+            image = clean_scan(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask, dose=dose)
+            yield f"{'synthetic' if phantom.synthetic else 'real'} | dose x{dose}", phantom.anatomy_id, image
 
 
 def kernel_scans(size: int, seeds: int):
-    from radscribe.ctiqa.phantoms import ANATOMIES, heldout_real_ct_paths, make_phantom, real_phantoms
     from radscribe.ctiqa.physics.kernels import ReconKernel
 
-    phantoms = [make_phantom(a, s, size) for a in ANATOMIES for s in range(seeds)]
-    phantoms += list(real_phantoms([str(p) for p in heldout_real_ct_paths()], size))
-    for phantom in phantoms:
+    for phantom in _synthetic_and_real(size, seeds):
         for name, (window, cutoff) in KERNELS.items():
             image = clean_scan(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask, ReconKernel(window, cutoff))
             yield f"{'synthetic' if phantom.synthetic else 'real'} | {name}", phantom.anatomy_id, image
@@ -84,7 +101,7 @@ def _padded(phantom, grid: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("check", choices=("kernel", "fov"))
+    parser.add_argument("check", choices=("kernel", "fov", "dose"))
     parser.add_argument("--model", default=None, help="captioner folder (default: the shipped one)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--seeds", type=int, default=2, help="synthetic phantoms per anatomy")
@@ -96,7 +113,7 @@ def main() -> None:
 
     model = args.model or str(Path(__file__).resolve().parents[1] / "src" / "radscribe" / "checkpoints" / "ctiqa-captioner")
     assessor = load_assessor(model)
-    scans = kernel_scans(args.size, args.seeds) if args.check == "kernel" else fov_scans(args.size, args.seeds)
+    scans = {"kernel": kernel_scans, "fov": fov_scans, "dose": dose_scans}[args.check](args.size, args.seeds)
     results = collections.defaultdict(list)
     for group, phantom_id, image in scans:
         row = assessor.assess_arrays(preprocess_uint8(image)[None])[0]
