@@ -210,45 +210,43 @@ class Int8Decoder(nn.Module):
         linears["head"] = _fused(model.lm_head)
         if ranges:
             self._smooth(linears, ranges)
-        self.linears = _as_int8(linears) if int8 else linears
+        if not int8:
+            self.projections = dict(linears.items())
+            return
+        # Keep only fbgemm's packed weights: what the int8 op reads (and all the cache needs).
+        self.projections = {name: module._packed_params._packed_params for name, module in _as_int8(linears).items()}
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Everything built (smoothed norms, int8 weights with their per-row scales) as plain tensors."""
         out = {f"norm_in.{i}": w for i, w in enumerate(self.norm_in)}
         out |= {f"norm_post.{i}": w for i, w in enumerate(self.norm_post)} | {"norm_final": self.norm_final}
-        for name, module in self.linears.items():
-            weight, _ = module._packed_params._weight_bias()  # a per-channel quantized tensor (rows)
+        for name, packed in self.projections.items():
+            weight, _ = torch.ops.quantized.linear_unpack(packed)  # a per-channel quantized tensor (rows)
             out[f"{name}.int8"] = weight.int_repr()
             out[f"{name}.scale"] = weight.q_per_channel_scales()
             out[f"{name}.zero"] = weight.q_per_channel_zero_points()
         return {k: v.contiguous() for k, v in out.items()}
 
     def _restore(self, saved: dict[str, torch.Tensor], n_layers: int) -> None:
-        from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
-
         self.norm_in = [saved[f"norm_in.{i}"] for i in range(n_layers)]
         self.norm_post = [saved[f"norm_post.{i}"] for i in range(n_layers)]
         self.norm_final = saved["norm_final"]
-        self.linears = nn.ModuleDict()
+        self.projections = {}
         for key in sorted(k for k in saved if k.endswith(".int8")):
             name = key.removesuffix(".int8")
             with warnings.catch_warnings():  # "quantized tensors are deprecated": they work in torch 2.13
                 warnings.simplefilter("ignore")
                 weight = torch._make_per_channel_quantized_tensor(saved[key], saved[f"{name}.scale"], saved[f"{name}.zero"], 0)
-            module = DynamicLinear(weight.shape[1], weight.shape[0], bias_=False, dtype=torch.qint8)
-            module.set_weight_bias(weight, None)  # fbgemm packing: the only work left at load
-            self.linears[name] = module
+            self.projections[name] = torch.ops.quantized.linear_prepack(weight, None)  # the only work left at load
 
     def bind(self, reduce_range: bool = REDUCE_RANGE) -> None:
-        """Per-layer lists of the projections as plain callables: the int8 op on its packed weights,
-        skipping nn.Module call overhead (121 calls per token)."""
+        """Per-layer lists of the projections as plain callables: the int8 op on its packed weights
+        (no nn.Module call overhead, 121 calls per token), or the float Linear."""
         def call(name: str):
-            module = self.linears[name]
-            packed = getattr(module, "_packed_params", None)
-            if packed is None:
-                return module
-            params = packed._packed_params
-            return lambda x: torch.ops.quantized.linear_dynamic(x, params, reduce_range)
+            weights = self.projections[name]
+            if isinstance(weights, nn.Module):
+                return weights
+            return lambda x: torch.ops.quantized.linear_dynamic(x, weights, reduce_range)
 
         n = len(self.norm_in)
         self.qkv, self.o, self.gate_up, self.down = ([call(f"{kind}{i}") for i in range(n)] for kind in ("qkv", "o", "gate_up", "down"))
