@@ -41,10 +41,9 @@ def main() -> None:
     config = ProjectionTrainConfig(stage1_steps=args.steps, stage2_steps=0, max_answer_tokens=48, select_every=args.every,
                                    select_on="image_gap", select_examples=args.examples)
     with tempfile.TemporaryDirectory() as work:
-        metrics = train_projection(model, train, config, Path(work), resume=False, val=val)
-        last = {k: v.clone() for k, v in model.projection.state_dict().items()}
+        metrics = train_projection(model, train, config, Path(work), resume=False, val=val)  # ends on the kept state
         state = torch.load(Path(work) / "stage1" / "train_state.pt", weights_only=False)
-    kept = state["extra"]["selection"]["best_modules"]["projection"]
+    last, kept = state["modules"]["projection"], state["extra"]["selection"]["best_modules"]["projection"]
     subsets = {"abnormal": [e for e in val if any(v == 1 for k, v in e.labels.items() if k != "No Finding")],
                "normal": [e for e in val if e.labels.get("No Finding") == 1]}
     by_subset = {}
