@@ -30,7 +30,8 @@ def main() -> None:
 
     from radscribe.xraygpt.checkpoint import load_model
     from radscribe.xraygpt.data import load_examples, split_examples
-    from radscribe.xraygpt.train_projection import ProjectionTrainConfig, image_reliance, train_projection
+    from radscribe.xraygpt.reliance import image_reliance
+from radscribe.xraygpt.train_projection import ProjectionTrainConfig, train_projection
 
     torch.set_num_threads(args.threads)
     model = load_model(args.model, threads=args.threads).model

@@ -61,6 +61,11 @@ TINY_CONFIG = {
 
 
 @pytest.fixture(scope="session")
+def tiny_config() -> dict:
+    return json.loads(json.dumps(TINY_CONFIG))  # a copy a test may change
+
+
+@pytest.fixture(scope="session")
 def tiny_run(tiny_data, tmp_path_factory) -> Path:
     """Train the whole pipeline with minimal steps through the CLI; returns the output folder."""
     from typer.testing import CliRunner

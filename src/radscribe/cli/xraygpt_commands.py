@@ -53,7 +53,7 @@ def override(config, changes: dict):
 def chat(
     image: Path = typer.Argument(..., help="A chest radiograph: DICOM CR/DX, PNG or JPEG."),
     prompt: Optional[str] = typer.Option(None, "--prompt", "-p", help="Ask one question and exit (no interactive loop)."),
-    as_json: bool = typer.Option(False, "--json", help="With --prompt: print answer, model, labels (labeler on the answer)."),
+    as_json: bool = typer.Option(False, "--json", help="With --prompt: print answer, model, labels (labeler on the answer) and, for a model with finding tokens, encoder_findings (the encoder's probability per observation)."),
     model: str = MODEL_OPTION,
     max_new_tokens: int = typer.Option(160, "--max-new-tokens", help="Answer length limit in tokens."),
     temperature: float = typer.Option(0.0, "--temperature", help="0 = greedy (default); XrayGPT's demo used 1.0."),
@@ -87,9 +87,15 @@ def chat(
     if prompt is not None:
         if as_json:
             answer = session.answer(prompt)
-            console.print_json(json.dumps({"image": str(image), "question": prompt, "answer": answer, "model": loaded.name,
-                                           "labels": label_report(answer), "synthetic_trained": bool(loaded.manifest.get("synthetic")),
-                                           "out_of_distribution": ood}))
+            record = {"image": str(image), "question": prompt, "answer": answer, "model": loaded.name,
+                      "labels": label_report(answer), "synthetic_trained": bool(loaded.manifest.get("synthetic")),
+                      "out_of_distribution": ood}
+            if loaded.model.finding_head is not None:  # what the LLM was shown: the encoder's own reading
+                from radscribe.xraygpt.finding_tokens import finding_probabilities
+
+                record["encoder_findings"] = finding_probabilities(loaded.model.encoder, loaded.model.finding_head,
+                                                                   picture.tensor)
+            console.print_json(json.dumps(record))
         else:
             _stream(session, prompt)
         return
@@ -147,6 +153,11 @@ def train(
       torchrun --nproc-per-node 2 -m radscribe xraygpt train --data data/cxr --out runs/ddp
 
       radscribe xraygpt train --data data/cxr --out runs/gpu --device cuda --config gpu.json
+
+    Options beyond the paper (off by default; measured in docs/xraygpt.md), in the --config JSON:
+    {"visual_tokens": "grid+findings"} adds the encoder's 14 finding probabilities as visual tokens;
+    {"projection": {"train_lora": true, "abnormal_repeat": 2}} tunes the LoRA with the image and shows
+    studies with a finding twice per pass.
     """
     import torch
 

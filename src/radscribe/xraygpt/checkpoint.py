@@ -6,6 +6,8 @@ A checkpoint folder holds only what radscribe trained (never SmolLM2's own weigh
 * ``projection.safetensors``  the one linear layer
 * ``lora.safetensors``        the LLM's LoRA adapters (absent for a base-LLM checkpoint)
 * ``text_head.safetensors``   the contrastive text head (kept for retrieval; not needed to chat)
+* ``finding_head.safetensors`` the probe whose 14 finding probabilities are visual tokens (only when the
+  manifest says ``"visual_tokens": "grid+findings"``)
 * ``manifest.json``           command, configs, data, metrics, the LLM it expects, sha256 of every file
 
 Shipped checkpoints live in ``radscribe/checkpoints/xraygpt/<name>/`` and load by name.
@@ -25,6 +27,7 @@ from safetensors.torch import load_file, save_file
 from radscribe.errors import ConfigError
 from radscribe.io.writers import atomic_write_json
 from radscribe.xraygpt.encoder import EncoderConfig, VisualEncoder
+from radscribe.xraygpt.finding_tokens import new_finding_head
 from radscribe.xraygpt.lora import LoRAConfig, lora_state_dict
 
 MANIFEST = "manifest.json"
@@ -62,7 +65,7 @@ def _save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
 
 def save_checkpoint(out_dir: str | Path, *, encoder: VisualEncoder, projection: torch.nn.Module | None,
                     llm: torch.nn.Module | None, lora: LoRAConfig | None, text_head: torch.nn.Module | None,
-                    manifest: dict) -> Path:
+                    manifest: dict, finding_head: torch.nn.Module | None = None) -> Path:
     """Write the trained parts and a manifest (sha256 of each file added here)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -73,6 +76,8 @@ def save_checkpoint(out_dir: str | Path, *, encoder: VisualEncoder, projection: 
         files["lora.safetensors"] = lora_state_dict(llm)
     if text_head is not None:
         files["text_head.safetensors"] = text_head.state_dict()
+    if finding_head is not None:
+        files["finding_head.safetensors"] = finding_head.state_dict()
     for name, tensors in files.items():
         _save_tensors(tensors, out / name)
     full = {
@@ -81,6 +86,7 @@ def save_checkpoint(out_dir: str | Path, *, encoder: VisualEncoder, projection: 
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "encoder_config": encoder.config.to_dict(),
         "lora_config": lora.to_dict() if lora else None,
+        "visual_tokens": "grid+findings" if finding_head is not None else "grid",
         **manifest,
         "files": {name: {"sha256": sha256_file(out / name), "bytes": (out / name).stat().st_size} for name in files},
     }
@@ -135,7 +141,12 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, *, threads: int = 2, ll
         raise ConfigError(f"{folder}: an encoder-only checkpoint; train the projection with: radscribe xraygpt train")
     llm_model, tokenizer = llm if llm is not None else load_llm(threads)
     lora = LoRAConfig.from_dict(manifest["lora_config"]) if manifest.get("lora_config") else None
-    model = XrayGPT(load_encoder(folder, manifest), llm_model, tokenizer, lora)
+    visual_tokens = manifest.get("visual_tokens", "grid")  # checkpoints before finding tokens: grid only
+    finding_head = None
+    if visual_tokens == "grid+findings":
+        finding_head = new_finding_head(manifest["encoder_config"]["token_dim"])
+        finding_head.load_state_dict(load_file(str(folder / "finding_head.safetensors")))
+    model = XrayGPT(load_encoder(folder, manifest), llm_model, tokenizer, lora, visual_tokens, finding_head)
     model.projection.load_state_dict(load_file(str(folder / "projection.safetensors")))
     if lora is not None:
         missing = model.llm.load_state_dict(load_file(str(folder / "lora.safetensors")), strict=False)

