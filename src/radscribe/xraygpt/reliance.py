@@ -10,11 +10,18 @@
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 
+from radscribe.cxr.labeler import OBSERVATIONS
+from radscribe.xraygpt.conversation import LABEL_QUESTIONS, Turn, build_prompt
 from radscribe.xraygpt.data import CxrExample, load_image_batch
+from radscribe.xraygpt.finding_tokens import macro_auc
+from radscribe.xraygpt.medclip_loss import label_matrix
+
+if TYPE_CHECKING:
+    from radscribe.xraygpt.model import XrayGPT
 
 
 @torch.no_grad()
@@ -48,14 +55,9 @@ def image_reliance(model: XrayGPT, examples: Sequence[CxrExample], max_answer_to
 
 
 @torch.no_grad()
-def label_question_auc(model, examples: Sequence[CxrExample], observations: Sequence[str],
+def label_question_auc(model: XrayGPT, examples: Sequence[CxrExample], observations: Sequence[str],
                        batch_size: int = 16) -> dict:
     """ROC AUC of the yes-minus-no margin per observation (those with both classes), its mean and the yes rate."""
-    from radscribe.xraygpt.conversation import LABEL_QUESTIONS, Turn, build_prompt
-    from radscribe.xraygpt.finding_tokens import macro_auc
-    from radscribe.xraygpt.medclip_loss import label_matrix
-    from radscribe.cxr.labeler import OBSERVATIONS
-
     model.eval()
     tok, embed = model.tokenizer, model.llm.get_input_embeddings()
     yes, no = (tok(word, add_special_tokens=False)["input_ids"][0] for word in (" Yes", " No"))
