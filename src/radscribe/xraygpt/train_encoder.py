@@ -19,6 +19,7 @@ from torch import nn
 from radscribe.cxr.labeler import OBSERVATIONS
 from radscribe.xraygpt.data import CxrExample, load_image_batch
 from radscribe.xraygpt.encoder import EncoderConfig, VisualEncoder, augment
+from radscribe.xraygpt.finding_tokens import macro_auc
 from radscribe.xraygpt.medclip_loss import label_matrix, semantic_matching_loss
 from radscribe.xraygpt.text_tower import TextHead, sentence_embeddings
 from radscribe.xraygpt.training import Dist, init_distributed, run_loop, smoothed
@@ -150,14 +151,5 @@ def train_encoder(train: Sequence[CxrExample], val: Sequence[CxrExample], config
 @torch.no_grad()
 def _macro_auc(pair: ContrastivePair, images: torch.Tensor, labels: torch.Tensor) -> float | None:
     """Mean ROC AUC of the auxiliary label head over observations that have both classes in ``labels``."""
-    from scipy.stats import rankdata
-
     scores = torch.cat([pair.label_head(pair.encoder(images[i:i + 64])[0].mean(1)) for i in range(0, len(images), 64)])
-    aucs = []
-    for j in range(labels.shape[1]):
-        y = (labels[:, j] > 0.75).numpy()
-        n_pos, n_neg = int(y.sum()), int((~y).sum())
-        if n_pos and n_neg:
-            ranks = rankdata(scores[:, j].numpy())
-            aucs.append((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-    return round(float(sum(aucs) / len(aucs)), 4) if aucs else None
+    return macro_auc(scores, labels)[0]
