@@ -60,6 +60,11 @@ def main() -> None:
                                                 label_matrix([e.labels for e in val]))
     torch.manual_seed(0)  # a fresh projection (the checkpoint's LoRA stays as its starting point)
     model = XrayGPT(shipped.model.encoder, shipped.model.llm, shipped.model.tokenizer, None, args.tokens, head)
+    if head is not None:  # as the pipeline does: finding columns start as the words (the LoRA here is not grounded)
+        from radscribe.xraygpt.finding_tokens import finding_word_columns, init_projection_from_words
+
+        init_projection_from_words(model.projection, shipped.model.encoder.config.token_dim,
+                                   finding_word_columns(model.llm, model.tokenizer))
     config = ProjectionTrainConfig(stage1_steps=args.stage1_steps, stage2_steps=args.stage2_steps, max_answer_tokens=48,
                                    train_lora=args.train_lora, abnormal_repeat=args.abnormal_repeat,
                                    p_label_question=args.p_label_question)

@@ -34,16 +34,55 @@ def test_probe_learns_held_out_findings_and_is_a_plain_linear_on_raw_features():
     assert not any(p.requires_grad for p in head.parameters())
 
 
-def test_token_layout_grid_then_one_token_per_finding():
+def test_token_layout_grid_then_present_and_absent_slots_per_finding():
     tokens = torch.randn(3, 4, 32)
     head = torch.nn.Linear(32, len(OBSERVATIONS))
     x = finding_token_inputs(tokens, head)
-    assert x.shape == (3, 4 + 14, 32 + 14)
+    assert x.shape == (3, 4 + 14, 32 + 28)
     assert torch.equal(x[:, :4, :32], tokens) and not x[:, :4, 32:].any()  # grid tokens: zero-padded
     probs = torch.sigmoid(head(tokens.mean(1)))
-    assert torch.allclose(x[:, 4:, 32:], torch.diag_embed(probs)) and not x[:, 4:, :32].any()
+    assert torch.allclose(x[:, 4:, 32:46], torch.diag_embed(probs)) and not x[:, 4:, :32].any()
+    assert torch.allclose(x[:, 4:, 46:], torch.diag_embed(1 - probs))
+    forced = finding_token_inputs(tokens, head, torch.full((3, 14), 0.5))  # guidance's null run
+    assert torch.equal(forced[:, 4:, 32:46], forced[:, 4:, 46:]) and torch.equal(forced[:, :4], x[:, :4])
     with pytest.raises(ValueError, match="visual_tokens"):
         check_visual_tokens("grid+labels")
+
+
+def test_word_initialised_projection_makes_a_sure_finding_read_like_its_name():
+    from radscribe.xraygpt.finding_tokens import FINDING_WORDS, finding_word_columns, init_projection_from_words
+    from radscribe.xraygpt.model import load_llm
+
+    llm, tokenizer = load_llm(1)
+    columns = finding_word_columns(llm, tokenizer)
+    assert columns.shape == (576, 28)
+    projection = torch.nn.Linear(32 + 28, 576)
+    grid_columns = projection.weight[:, :32].detach().clone()
+    init_projection_from_words(projection, 32, columns)
+    embed = llm.get_input_embeddings().weight
+    cardio = OBSERVATIONS.index("Cardiomegaly")
+    probs = torch.zeros(2, 14)
+    probs[0, cardio] = 1.0
+    with torch.no_grad():
+        out = projection(finding_token_inputs(torch.randn(2, 4, 32), None, probs))
+    word = embed[tokenizer(" cardiomegaly", add_special_tokens=False)["input_ids"]].mean(0)
+    negation = embed[tokenizer(" " + FINDING_WORDS["Cardiomegaly"][1], add_special_tokens=False)["input_ids"]].mean(0)
+    assert torch.allclose(out[0, 4 + cardio], word, atol=1e-6)  # present: the name's embedding
+    assert torch.allclose(out[1, 4 + cardio], negation, atol=1e-6)  # absent: the negation's
+    assert torch.equal(projection.weight[:, :32], grid_columns) and not projection.bias.any()
+
+
+def test_label_probabilities_and_their_jitter():
+    from radscribe.xraygpt.finding_tokens import label_probabilities
+
+    labels = [{"Cardiomegaly": 1, "Edema": -1, "Fracture": 0}] * 200
+    exact = label_probabilities(labels[:1])[0]
+    assert exact[OBSERVATIONS.index("Cardiomegaly")] == 1 and exact[OBSERVATIONS.index("Edema")] == 0.5
+    assert exact[OBSERVATIONS.index("Fracture")] == 0 and exact[OBSERVATIONS.index("Pneumothorax")] == 0
+    jittered = label_probabilities(labels, torch.Generator().manual_seed(0))
+    pos, unc, neg = (jittered[:, OBSERVATIONS.index(n)] for n in ("Cardiomegaly", "Edema", "Fracture"))
+    assert pos.min() >= 0.7 and neg.max() <= 0.3 and 0.3 <= unc.min() and unc.max() <= 0.7
+    assert pos.std() > 0.05  # jittered, not constant
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +107,8 @@ def test_pipeline_with_finding_tokens_saves_loads_and_chats(findings_run, tiny_d
     assert manifest["metrics"]["encoder"]["finding_head"]["n_train"] == 16
     loaded = load_model(folder)
     model = loaded.model
-    assert model.projection.in_features == 32 + 14
+    assert model.projection.in_features == 32 + 28
+    assert manifest["metrics"]["llm_lora"]["grounded"] is True  # the LoRA was tuned to read finding tokens
     image = image_tensor(tiny_data / "images" / "0002.png", loaded.image_size)
     assert model.visual_embeds(image[None]).shape == (1, 4 + 14, 576)
     # the saved head is the probe fitted on the frozen encoder's training features: refitting gives it again
@@ -155,3 +195,49 @@ def test_selection_on_label_questions_keeps_the_best_check(tiny_run, tiny_data, 
     assert record["selected_on"] == "label_questions" and [e["step"] for e in record["evaluations"]] == [1, 2, 3]
     assert all("yes_rate" in e and 0.0 <= e["score"] <= 1.0 for e in record["evaluations"])
     assert record["kept_step"] == max(record["evaluations"], key=lambda e: e["score"])["step"]
+
+
+def test_grounded_tuning_reads_labels_and_needs_them(tiny_data, tmp_path):
+    from radscribe.xraygpt.data import load_examples
+    from radscribe.xraygpt.finding_tokens import finding_slots
+    from radscribe.xraygpt.lora import lora_state_dict
+    from radscribe.xraygpt.model import load_llm
+    from radscribe.xraygpt.pipeline import report_labels
+    from radscribe.xraygpt.train_llm import LLMTuneConfig, tune_llm
+
+    examples = load_examples(tiny_data)
+    texts, ids = [e.summary for e in examples] + ["Large right pleural effusion."], [e.report_id for e in examples] + ["X"]
+    labels = report_labels(examples, texts, ids)
+    assert labels[:-1] == [e.labels for e in examples]  # an example's own labels are kept
+    assert labels[-1].get("Pleural Effusion") == 1  # a text without an example is read by the labeler
+    llm, tokenizer = load_llm(1)
+    seen = []
+
+    def prefix(probs):
+        seen.append(probs)
+        return finding_slots(probs, 0) @ torch.randn(576, 28).T * 0.01
+
+    config = LLMTuneConfig(steps=2, batch_size=2, warmup=1, max_answer_tokens=8)
+    with pytest.raises(ValueError, match="label"):
+        tune_llm(llm, tokenizer, texts, config, tmp_path / "x", resume=False, finding_prefix=prefix)
+    metrics = tune_llm(llm, tokenizer, texts, config, tmp_path / "y", resume=False, labels=labels, finding_prefix=prefix)
+    assert metrics["grounded"] and len(seen) == 2 and seen[0].shape == (2, 14)
+    assert any(v.abs().sum() > 0 for k, v in lora_state_dict(llm).items() if k.endswith("lora_b"))  # it trained
+
+
+def test_guidance_on_finding_tokens_contrasts_with_an_uninformative_reading(findings_run, tiny_data):
+    from radscribe.xraygpt import load_model
+    from radscribe.xraygpt.data import image_tensor
+    from radscribe.xraygpt.guidance import guided_logits
+
+    loaded = load_model(findings_run / "xraygpt-smollm2-lora")
+    model = loaded.model
+    image = image_tensor(tiny_data / "images" / "0002.png", loaded.image_size)
+    null = model.null_embeds(image)
+    real = model.visual_embeds(image[None])
+    assert null.shape == real.shape and torch.equal(null[:, :4], real[:, :4])  # same grid tokens
+    assert not torch.allclose(null[:, 4:], real[:, 4:])  # finding tokens at 0.5 instead of the probe's reading
+    with torch.no_grad():  # stage-1 form (no prompt): the runs are the visual tokens alone
+        with_image, without = (model.llm(inputs_embeds=x).logits[0, -1] for x in (real, null))
+    first = next(model.iter_token_ids(image, "", max_new_tokens=1, guidance=4.0))
+    assert first == int(torch.argmax(guided_logits(with_image, without, 4.0)))

@@ -140,3 +140,28 @@ def test_lora_text_never_takes_reports_the_split_rule_holds_out(tiny_data):
     assert len(texts) == len(ids) and len(extra) > 1000
     assert all(split_for(i) == "train" for i in extra)
     assert not {e.report_id for e in examples if e.split == "validate"} & set(ids)
+
+
+def test_benchmark_and_chat_pass_image_guidance_to_the_decoder(tiny_run, tiny_data, tmp_path):
+    from radscribe.xraygpt import load_model
+    from radscribe.xraygpt.conversation import SUMMARY_INSTRUCTIONS, Turn, build_prompt
+    from radscribe.xraygpt.data import load_examples, load_image_batch, split_examples
+
+    out = tmp_path / "report"
+    model_dir = tiny_run / "xraygpt-smollm2-lora"
+    result = runner.invoke(app, ["benchmark", "cxr", "--data", str(tiny_data), "--out", str(out), "--model", str(model_dir),
+                                 "--base-model", "", "--limit", "1", "--max-new-tokens", "5", "--guidance", "2.5"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "benchmark.json").read_text())
+    assert report["config"]["guidance"] == 2.5 and "image guidance 2.5" in (out / "benchmark.md").read_text()
+    loaded = load_model(model_dir)
+    study = split_examples(load_examples(tiny_data), "test")[:1]
+    image = load_image_batch(study, loaded.image_size)[0]
+    prompt = build_prompt([Turn(SUMMARY_INSTRUCTIONS[0])])
+    expected = loaded.model.generate(image, prompt, max_new_tokens=5, guidance=2.5)
+    row = json.loads((out / "predictions.jsonl").read_text().splitlines()[0])
+    assert row["xraygpt"] == expected
+    chat = runner.invoke(app, ["chat", str(study[0].image_path), "--model", str(model_dir), "--prompt",
+                               SUMMARY_INSTRUCTIONS[0], "--json", "--max-new-tokens", "5", "--guidance", "2.5"])
+    assert chat.exit_code == 0, chat.output
+    assert json.loads(chat.stdout)["answer"] == expected

@@ -59,6 +59,7 @@ def chat(
     temperature: float = typer.Option(0.0, "--temperature", help="0 = greedy (default); XrayGPT's demo used 1.0."),
     top_p: float = typer.Option(0.9, "--top-p", help="Nucleus mass when temperature > 0."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed (reproducible answers)."),
+    guidance: float = typer.Option(0.0, "--guidance", help="Image guidance weight: amplify what the image (or, for a model with finding tokens, the encoder's findings) adds to each next-token score, against a null run; 0 = off (default). See docs/xraygpt.md for what it did."),
 ) -> None:
     """Talk about a chest radiograph. Interactive by default: answers stream, the conversation is remembered;
     type /reset to forget it, /quit to leave.
@@ -83,7 +84,8 @@ def chat(
     ood = is_out_of_distribution(picture, loaded.manifest)
     if ood:
         err_console.print(f"[yellow]note:[/] {image}: {OUT_OF_DISTRIBUTION_NOTE}", highlight=False, soft_wrap=True)
-    session = ChatSession(loaded, picture, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)
+    session = ChatSession(loaded, picture, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                          guidance=guidance)
     if prompt is not None:
         if as_json:
             answer = session.answer(prompt)
@@ -208,6 +210,7 @@ def benchmark_cxr(
     limit: Optional[int] = typer.Option(None, "--limit", help="Score only the first N studies of the split."),
     split: str = typer.Option("test", "--split", help="test (default) or validate."),
     max_new_tokens: int = typer.Option(80, "--max-new-tokens", help="Generation length limit."),
+    guidance: float = typer.Option(0.0, "--guidance", help="Image guidance weight for the image systems (xraygpt and (c)); 0 = plain greedy."),
     threads: int = typer.Option(2, "--threads", help="torch CPU threads."),
 ) -> None:
     """Score the chest-radiograph model on the test split against three baselines in the same run:
@@ -227,7 +230,8 @@ def benchmark_cxr(
     torch.set_num_threads(threads)
     examples = load_examples(data, source)
     report = run_benchmark(examples, model, base_model or None, out,
-                           BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit, split=split), threads=threads, progress=track)
+                           BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit, split=split,
+                                                           guidance=guidance), threads=threads, progress=track)
     from radscribe.xraygpt.evaluate import to_markdown
 
     console.print(to_markdown(report), markup=False, highlight=False, soft_wrap=True)

@@ -58,6 +58,7 @@ class ChatSession:
     temperature: float = 0.0
     top_p: float = 0.9
     seed: int | None = 0
+    guidance: float = 0.0  # image guidance weight (radscribe.xraygpt.guidance); 0 = plain decoding
     history: list[Turn] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -69,7 +70,8 @@ class ChatSession:
         prompt = build_prompt(turns)
         pieces = []
         for piece in self.loaded.model.stream(self.image.tensor, prompt, max_new_tokens=self.max_new_tokens,
-                                              temperature=self.temperature, top_p=self.top_p, seed=self.seed):
+                                              temperature=self.temperature, top_p=self.top_p, seed=self.seed,
+                                              guidance=self.guidance):
             pieces.append(piece)
             yield piece
         self.history.append(Turn(question.strip(), "".join(pieces).strip()))

@@ -45,6 +45,7 @@ class BenchmarkConfig:
     limit: int | None = None  # first N examples of the split (None: all)
     split: str = "test"  # "validate" scores a model whose LoRA text overlapped the test split
     instruction: str = SUMMARY_INSTRUCTIONS[0]
+    guidance: float = 0.0  # image guidance weight for the systems that see the image (xraygpt, (c))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,8 +58,8 @@ def score_system(predictions: Sequence[str], references: Sequence[str]) -> dict:
 
 
 def generate_all(model, images: torch.Tensor, prompt: str, max_new_tokens: int,
-                 progress: Callable = lambda it, **_: it, name: str = "") -> list[str]:
-    return [model.generate(images[i], prompt, max_new_tokens=max_new_tokens)
+                 progress: Callable = lambda it, **_: it, name: str = "", guidance: float = 0.0) -> list[str]:
+    return [model.generate(images[i], prompt, max_new_tokens=max_new_tokens, guidance=guidance)
             for i in progress(range(len(images)), total=len(images), description=name)]
 
 
@@ -100,7 +101,8 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
     outputs, seconds = {}, {}
 
     started = time.perf_counter()
-    outputs["xraygpt"] = generate_all(loaded.model, test_images, prompt, config.max_new_tokens, progress, "xraygpt")
+    outputs["xraygpt"] = generate_all(loaded.model, test_images, prompt, config.max_new_tokens, progress, "xraygpt",
+                                      config.guidance)
     seconds["xraygpt"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -119,7 +121,7 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
         base_manifest = base.manifest
         started = time.perf_counter()
         outputs["projection-base-llm"] = generate_all(base.model, load_image_batch(test, base.image_size), prompt,
-                                                      config.max_new_tokens, progress, "base LLM")
+                                                      config.max_new_tokens, progress, "base LLM", config.guidance)
         seconds["projection-base-llm"] = time.perf_counter() - started
 
     systems = {name: {**score_system(preds, references), "seconds": round(seconds[name], 1), "about": SYSTEM_NOTES[name]}
@@ -156,7 +158,8 @@ def to_markdown(report: dict) -> str:
         report["note"],
         "",
         f"Scored studies ({report['config'].get('split', 'test')} split): {report['n_test']}; training studies: "
-        f"{report['n_train']}; model: `{report['model']}`.",
+        f"{report['n_train']}; model: `{report['model']}`"
+        + (f"; image guidance {report['config']['guidance']} (xraygpt and (c))." if report["config"].get("guidance") else "."),
         "",
         *([f"**Not held out:** the model's LoRA trained on the report text of {report['lora_text_overlap']} of these "
            "studies.", ""] if report.get("lora_text_overlap") else []),

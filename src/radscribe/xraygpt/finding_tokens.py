@@ -4,13 +4,19 @@ Measured on the shipped encoder (docs/xraygpt.md): a linear probe on its pooled 
 cardiomegaly, opacity and consolidation at validation AUC 0.99, yet a projection of the 16 grid tokens
 passed almost nothing study-specific to the LLM (answer loss with another study's image only 0.02
 worse). With ``visual_tokens = "grid+findings"`` the frozen encoder also emits one token per CheXpert
-observation carrying its probability, and the same ONE linear layer maps all tokens into the LLM:
+observation, and the same ONE linear layer maps all tokens into the LLM. Each finding has two input slots,
+present and absent:
 
-    grid token g (token_dim)  ->  [g, 0 ... 0]        finding token i  ->  [0 ... 0, p_i * e_i]
+    grid token g (token_dim)  ->  [g, 0 ... 0]        finding token i  ->  [0 ... 0, p_i * e_i, (1 - p_i) * e_{14+i}]
 
-so finding i enters the LLM as ``p_i * W[:, token_dim + i] + b``: its own learned direction, scaled by
-how sure the encoder is. The probe is a logistic regression fitted on the frozen encoder's pooled
-features of the training split (standardisation folded into its weights), stored in the checkpoint.
+so finding i enters the LLM as ``p_i * W[:, D + i] + (1 - p_i) * W[:, D + 14 + i] + b``. Those columns start
+as the LLM's own embedding of the finding's name and of its negation (``FINDING_WORDS``: "cardiomegaly" /
+"normal heart size"), the bias at zero: before any image training, a confident
+finding token reads like the word. (One slot, ``p_i * W[:, D + i]``, was measured first: an RMS-normalised
+LLM sees ``p * w`` and ``w`` alike in its first layer, so absence was hardly visible.) The probe is a
+logistic regression fitted on the frozen encoder's pooled features of the training split
+(standardisation folded into its weights), stored in the checkpoint. The LLM is tuned to read these
+tokens from report labels (``train_llm``, grounded tuning).
 """
 
 from __future__ import annotations
@@ -26,6 +32,26 @@ from radscribe.cxr.labeler import OBSERVATIONS
 log = logging.getLogger(__name__)
 
 VISUAL_TOKENS = ("grid", "grid+findings")
+
+# (present, absent) phrases per observation: what a radiology summary says either way
+FINDING_WORDS: dict[str, tuple[str, str]] = {
+    "No Finding": ("normal", "abnormal"),
+    "Enlarged Cardiomediastinum": ("enlarged mediastinum", "normal mediastinum"),
+    "Cardiomegaly": ("cardiomegaly", "normal heart size"),
+    "Lung Lesion": ("nodule", "no nodule"),
+    "Lung Opacity": ("opacity", "clear lungs"),
+    "Edema": ("edema", "no edema"),
+    "Consolidation": ("consolidation", "no consolidation"),
+    "Pneumonia": ("pneumonia", "no pneumonia"),
+    "Atelectasis": ("atelectasis", "no atelectasis"),
+    "Pneumothorax": ("pneumothorax", "no pneumothorax"),
+    "Pleural Effusion": ("pleural effusion", "no effusion"),
+    "Pleural Other": ("pleural thickening", "no pleural thickening"),
+    "Fracture": ("fracture", "no fracture"),
+    "Support Devices": ("medical device", "no device"),
+}
+assert list(FINDING_WORDS) == list(OBSERVATIONS)
+N_FINDINGS = len(OBSERVATIONS)
 
 
 def check_visual_tokens(kind: str) -> str:
@@ -70,14 +96,56 @@ def fit_finding_head(features: torch.Tensor, labels: torch.Tensor, l2: float = 1
     return head.requires_grad_(False)
 
 
-def finding_token_inputs(tokens: torch.Tensor, head: nn.Linear) -> torch.Tensor:
-    """(B, n_grid, D) grid tokens -> (B, n_grid + 14, D + 14): zero-padded grid tokens, then p_i * e_i."""
+def finding_slots(probs: torch.Tensor, token_dim: int) -> torch.Tensor:
+    """(B, 14) probabilities -> (B, 14, token_dim + 28) finding-token inputs (present and absent slots)."""
+    b, n_f = probs.shape
+    return torch.cat([probs.new_zeros(b, n_f, token_dim), torch.diag_embed(probs), torch.diag_embed(1 - probs)], -1)
+
+
+def finding_token_inputs(tokens: torch.Tensor, head: nn.Linear, probs: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, n_grid, D) grid tokens -> (B, n_grid + 14, D + 28): zero-padded grid tokens, then the finding slots.
+
+    ``probs`` replaces the head's reading (guidance's null run uses 0.5: "the encoder says nothing").
+    """
     b, n, dim = tokens.shape
-    probs = torch.sigmoid(head(tokens.mean(1)))
-    n_f = probs.shape[1]
-    grid = torch.cat([tokens, tokens.new_zeros(b, n, n_f)], -1)
-    findings = torch.cat([tokens.new_zeros(b, n_f, dim), torch.diag_embed(probs)], -1)
-    return torch.cat([grid, findings], 1)
+    if probs is None:
+        probs = torch.sigmoid(head(tokens.mean(1)))
+    grid = torch.cat([tokens, tokens.new_zeros(b, n, 2 * probs.shape[1])], -1)
+    return torch.cat([grid, finding_slots(probs, dim)], 1)
+
+
+def finding_word_columns(llm: nn.Module, tokenizer) -> torch.Tensor:
+    """(hidden, 28): mean input embedding of each finding's present phrase, then of each absent phrase."""
+    embed = llm.get_input_embeddings().weight.detach()
+
+    def phrase(text: str) -> torch.Tensor:
+        return embed[tokenizer(" " + text, add_special_tokens=False)["input_ids"]].float().mean(0)
+
+    present = [phrase(FINDING_WORDS[o][0]) for o in OBSERVATIONS]
+    absent = [phrase(FINDING_WORDS[o][1]) for o in OBSERVATIONS]
+    return torch.stack(present + absent, 1)
+
+
+@torch.no_grad()
+def init_projection_from_words(projection: nn.Linear, token_dim: int, columns: torch.Tensor) -> None:
+    """Finding columns = the word embeddings, bias = 0; the grid columns keep their random start.
+
+    (Not zero: an all-zero token makes the LLM's RMSNorm gradient NaN, and a tiny one makes it huge.)
+    """
+    projection.bias.zero_()
+    projection.weight[:, token_dim:] = columns.to(projection.weight)
+
+
+def label_probabilities(labels: list[dict[str, int]], generator: torch.Generator | None = None) -> torch.Tensor:
+    """(B, 14) finding "probabilities" from report labels: positive 1, uncertain 0.5, else 0.
+
+    With ``generator``, jittered into the range a probe gives (positive 0.7-1.0, negative 0.0-0.3,
+    uncertain 0.3-0.7), so an LLM tuned on them also reads an encoder's less certain output.
+    """
+    p = torch.tensor([[{1: 1.0, -1: 0.5}.get(row.get(o), 0.0) for o in OBSERVATIONS] for row in labels])
+    if generator is not None:
+        p = (p.clamp(0.1, 0.9) - 0.2 + 0.4 * torch.rand(p.shape, generator=generator)).clamp(0.0, 1.0)
+    return p
 
 
 def macro_auc(scores: torch.Tensor, labels: torch.Tensor) -> tuple[float | None, dict[str, float]]:

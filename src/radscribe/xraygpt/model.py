@@ -18,6 +18,7 @@ from radscribe.llm.sampling import IncrementalText, pick_next_token
 from radscribe.xraygpt.conversation import END
 from radscribe.xraygpt.encoder import VisualEncoder
 from radscribe.xraygpt.finding_tokens import check_visual_tokens, finding_token_inputs
+from radscribe.xraygpt.guidance import guided_logits
 from radscribe.xraygpt.lora import LoRAConfig, add_lora
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class XrayGPT(nn.Module):
             add_lora(self.llm, lora)
         self.finding_head = finding_head.requires_grad_(False) if finding_head is not None else None
         hidden = llm.get_input_embeddings().embedding_dim
-        extra = finding_head.out_features if visual_tokens == "grid+findings" else 0
+        extra = 2 * finding_head.out_features if visual_tokens == "grid+findings" else 0  # present + absent slots
         self.projection = nn.Linear(encoder.config.token_dim + extra, hidden)
         self.end_ids = self._end_ids()
 
@@ -120,13 +121,23 @@ class XrayGPT(nn.Module):
         return self
 
     # ----- inputs -------------------------------------------------------------------------------
-    def visual_embeds(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 1, S, S) -> (B, n_tokens, hidden); with finding tokens, 14 more after the grid."""
+    def visual_embeds(self, images: torch.Tensor, finding_probs: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 1, S, S) -> (B, n_tokens, hidden); with finding tokens, 14 more after the grid.
+
+        ``finding_probs`` (B, 14) replaces the finding head's reading (finding tokens only).
+        """
         with torch.no_grad():
             tokens, _ = self.encoder(images.to(self.projection.weight.device))
             if self.visual_tokens == "grid+findings":
-                tokens = finding_token_inputs(tokens, self.finding_head)
+                tokens = finding_token_inputs(tokens, self.finding_head, finding_probs)
         return self.projection(tokens)
+
+    def null_embeds(self, image: torch.Tensor) -> torch.Tensor | None:
+        """Guidance's null run for one image: with finding tokens, the same image with every finding at 0.5
+        (what the encoder's reading adds is what guidance amplifies); grid only: no image at all (None)."""
+        if self.visual_tokens != "grid+findings":
+            return None
+        return self.visual_embeds(image[None], torch.full((1, self.finding_head.out_features), 0.5))
 
     def text_ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
@@ -143,28 +154,37 @@ class XrayGPT(nn.Module):
     # ----- decoding -----------------------------------------------------------------------------
     @torch.inference_mode()
     def iter_token_ids(self, image: torch.Tensor | None, prompt: str, *, max_new_tokens: int = 128,
-                       temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None) -> Iterator[int]:
-        """New token ids after ``[image tokens][prompt]``; ``image`` is one preprocessed (1, S, S) tensor or None."""
+                       temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None,
+                       guidance: float = 0.0) -> Iterator[int]:
+        """New token ids after ``[image tokens][prompt]``; ``image`` is one preprocessed (1, S, S) tensor or None.
+
+        ``guidance > 0`` contrasts every step with a null run (:meth:`null_embeds`; :mod:`.guidance`).
+        """
         embed = self.llm.get_input_embeddings()
         device = embed.weight.device
-        parts = []
-        if image is not None:
-            parts.append(self.visual_embeds(image[None]))
         p_ids = self.text_ids(prompt)
-        if p_ids:
-            parts.append(embed(torch.tensor([p_ids], device=device)))
-        if not parts:  # nothing to condition on: start from the BOS token
-            parts.append(embed(torch.tensor([[self.tokenizer.bos_token_id or 0]], device=device)))
-        inputs = torch.cat(parts, dim=1)
+        text = embed(torch.tensor([p_ids or [self.tokenizer.bos_token_id or 0]], device=device))  # BOS if no prompt
+
+        def with_prompt(visual: torch.Tensor) -> torch.Tensor:
+            return torch.cat([visual, text], 1) if p_ids else visual
+
+        runs = [text] if image is None else [with_prompt(self.visual_embeds(image[None]))]
+        if guidance > 0 and image is not None:  # the null run: no finding reading, or the language prior alone
+            null = self.null_embeds(image)
+            runs.append(text if null is None else with_prompt(null))
         generator = torch.Generator().manual_seed(seed if seed is not None else 0) if temperature > 0 else None
-        past = None
-        step = {"inputs_embeds": inputs}
+        caches: list = [None] * len(runs)
+        steps = [{"inputs_embeds": x} for x in runs]
         for _ in range(max_new_tokens):
-            out = self.llm(**step, cache=past, use_cache=True, logits_to_keep=1)
-            past = out.cache
-            token = pick_next_token(out.logits[0, -1], temperature, top_p, generator)
+            logits = []
+            for i, step in enumerate(steps):
+                out = self.llm(**step, cache=caches[i], use_cache=True, logits_to_keep=1)
+                caches[i] = out.cache
+                logits.append(out.logits[0, -1])
+            scores = guided_logits(logits[0], logits[1], guidance) if len(logits) == 2 else logits[0]
+            token = pick_next_token(scores, temperature, top_p, generator)
             yield token
-            step = {"input_ids": torch.tensor([[token]], device=device)}
+            steps = [{"input_ids": torch.tensor([[token]], device=device)} for _ in runs]
 
     def stream(self, image: torch.Tensor | None, prompt: str, **params) -> Iterator[str]:
         """Text pieces as they become final; stops at ``###`` or the end token."""

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from radscribe.xraygpt.checkpoint import save_checkpoint, sha256_file
 from radscribe.xraygpt.data import CxrExample, split_examples
-from radscribe.xraygpt.finding_tokens import check_visual_tokens, train_finding_head
+from radscribe.xraygpt.finding_tokens import (check_visual_tokens, finding_slots, finding_word_columns,
+                                              init_projection_from_words, train_finding_head)
 from radscribe.xraygpt.train_encoder import EncoderTrainConfig, train_encoder
 from radscribe.xraygpt.train_llm import LLMTuneConfig, answer_perplexity, tune_llm
 from radscribe.xraygpt.reliance import image_reliance
@@ -69,6 +70,14 @@ def lora_texts(examples: list[CxrExample], extra: bool) -> tuple[list[str], list
             texts.append(result.summary)
             ids.append(rid)
     return texts, ids
+
+
+def report_labels(examples: list[CxrExample], texts: list[str], ids: list[str]) -> list[dict[str, int]]:
+    """Labels of each LoRA text: the example's own where it has one, else the labeler's reading of the summary."""
+    from radscribe.cxr.labeler import label_report
+
+    by_id = {e.report_id: e.labels for e in examples}
+    return [by_id[i] if i in by_id else label_report(t) for t, i in zip(texts, ids)]
 
 
 def _finding_head(encoder, train: list[CxrExample], val: list[CxrExample], image_size: int):
@@ -126,13 +135,21 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     val_texts = [e.summary for e in val][: config.perplexity_examples]
     ppl_frozen = answer_perplexity(llm, tokenizer, val_texts) if val_texts else None
     texts, text_ids = lora_texts(examples, config.extra_report_text)
-    llm_metrics = tune_llm(llm, tokenizer, texts, config.llm, work / "llm-lora", resume=resume, d=d, device=device)
+    grounding = {}
+    if finding_head is not None:  # the LoRA learns to read finding tokens made from each report's labels
+        columns = finding_word_columns(llm, tokenizer)
+        grounding = {"labels": report_labels(examples, texts, text_ids),  # = the word-initialised projection
+                     "finding_prefix": lambda probs: finding_slots(probs.to(columns), 0) @ columns.T}
+    llm_metrics = tune_llm(llm, tokenizer, texts, config.llm, work / "llm-lora", resume=resume, d=d, device=device,
+                           **grounding)
     llm_metrics["val_perplexity_frozen"] = ppl_frozen
     llm_metrics["val_perplexity_lora"] = answer_perplexity(llm, tokenizer, val_texts) if val_texts else None
 
     model = XrayGPT(pair.encoder, llm, tokenizer, lora=None, visual_tokens=config.visual_tokens,
                     finding_head=finding_head)  # LoRA is already inside llm
     model.lora_config = config.llm.lora
+    if finding_head is not None:
+        init_projection_from_words(model.projection, pair.encoder.config.token_dim, columns)
     proj_metrics = train_projection(model, train, config.projection, work / "projection-lora", resume=resume, d=d,
                                     device=device, val=val)
     proj_metrics["image_reliance"] = image_reliance(model, val, config.projection.max_answer_tokens)
@@ -147,6 +164,9 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
         base_llm, tokenizer = load_llm(config.threads)
         base = XrayGPT(pair.encoder, base_llm, tokenizer, lora=None, visual_tokens=config.visual_tokens,
                        finding_head=finding_head)
+        if finding_head is not None:
+            init_projection_from_words(base.projection, pair.encoder.config.token_dim,
+                                       finding_word_columns(base_llm, tokenizer))
         base_metrics = {"encoder": enc_metrics, "projection": train_projection(base, train, config.projection,
                                                                               work / "projection-base", resume=resume, d=d,
                                                                               device=device, val=val)}

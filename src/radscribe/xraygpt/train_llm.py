@@ -3,6 +3,11 @@
 XrayGPT fine-tuned Vicuna on medical and radiology conversations before training its linear layer;
 this is the small-scale counterpart: ``###Patient: {instruction} ###Doctor: {summary}###`` with the
 loss on the summary. Only summaries of training-split reports are used (test reports never leak in).
+
+Grounded tuning (with finding tokens, ``finding_prefix``): each summary is preceded by the 14 finding tokens
+made from its own report's labels, in the projection stages' two forms (no prompt; an instruction or a label
+question). Tuned on plain summaries, SmolLM2 wrote a normal report even when told the findings; tuned
+this way it learns to read the tokens before any image is involved (docs/xraygpt.md).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import logging
 import random
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from types import SimpleNamespace
+from typing import Callable, Sequence
 
 import torch
 
@@ -43,8 +49,19 @@ def text_only_prompt(rng: random.Random) -> str:
 
 
 def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, out_dir: Path, *,
-             resume: bool = True, d: Dist | None = None, device: torch.device | None = None) -> dict:
-    """Add LoRA adapters to ``llm`` in place (on its device) and train them; returns metrics."""
+             resume: bool = True, d: Dist | None = None, device: torch.device | None = None,
+             labels: Sequence[dict[str, int]] | None = None,
+             finding_prefix: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict:
+    """Add LoRA adapters to ``llm`` in place (on its device) and train them; returns metrics.
+
+    With ``finding_prefix`` ((B, 14) probabilities -> (B, 14, hidden) tokens) and each summary's ``labels``,
+    the tuning is grounded (module docstring).
+    """
+    from radscribe.xraygpt.finding_tokens import label_probabilities
+    from radscribe.xraygpt.train_projection import stage_texts
+
+    if finding_prefix is not None and (labels is None or len(labels) != len(summaries)):
+        raise ValueError("grounded tuning needs one label dict per summary")
     d = d or init_distributed()
     torch.manual_seed(config.seed)
     add_lora(llm, config.lora)
@@ -57,8 +74,15 @@ def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, ou
     def step_fn(idx: list[int], step: int) -> torch.Tensor:
         llm.train()
         rng = random.Random(config.seed * 7919 + step)
-        prompts = [text_only_prompt(rng) for _ in idx]
-        batch = build_batch(llm, tokenizer, None, prompts, [texts[i] for i in idx], config.max_answer_tokens)
+        if finding_prefix is None:
+            prompts, answers, prefix = [text_only_prompt(rng) for _ in idx], [texts[i] for i in idx], None
+        else:  # the projection stages' forms, alternating: no prompt / instruction or label question
+            chosen = [SimpleNamespace(summary=texts[i], labels=labels[i]) for i in idx]
+            prompts, answers = stage_texts(chosen, 1 + step % 2, rng, p_label=0.5)
+            gen = torch.Generator().manual_seed(config.seed * 7919 + step)
+            with torch.no_grad():
+                prefix = finding_prefix(label_probabilities([c.labels for c in chosen], gen))
+        batch = build_batch(llm, tokenizer, prefix, prompts, answers, config.max_answer_tokens)
         return lm_loss(llm, batch)
 
     result = run_loop(name="llm-lora", steps=config.steps, step_fn=step_fn, params=params, optimizer=optimizer,
@@ -68,7 +92,7 @@ def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, ou
     llm.eval()
     return {"steps": result.steps, "train_seconds": round(result.seconds, 1), "n_texts": len(texts),
             "first_loss": round(result.losses[0], 4) if result.losses else None, "final_loss": smoothed(result.losses),
-            "trainable_parameters": sum(p.numel() for p in params)}
+            "trainable_parameters": sum(p.numel() for p in params), "grounded": finding_prefix is not None}
 
 
 class _LoRAView(torch.nn.Module):
