@@ -241,3 +241,21 @@ def test_guidance_on_finding_tokens_contrasts_with_an_uninformative_reading(find
         with_image, without = (model.llm(inputs_embeds=x).logits[0, -1] for x in (real, null))
     first = next(model.iter_token_ids(image, "", max_new_tokens=1, guidance=4.0))
     assert first == int(torch.argmax(guided_logits(with_image, without, 4.0)))
+
+
+def test_a_rerun_reuses_the_kept_probe_instead_of_refitting_it(findings_run, tiny_data):
+    from safetensors.torch import load_file, save_file
+
+    from radscribe.xraygpt import load_model
+
+    kept = findings_run / "work" / "finding-head" / "finding_head.safetensors"
+    state = load_file(str(kept))
+    saved_in_checkpoint = load_model(findings_run / "xraygpt-smollm2-lora").model.finding_head.state_dict()
+    assert all(torch.equal(state[k], saved_in_checkpoint[k]) for k in state)
+    state = {k: v + 0.25 for k, v in state.items()}  # a refit could never give these weights
+    save_file(state, str(kept))
+    result = CliRunner().invoke(app, ["xraygpt", "train", "--data", str(tiny_data), "--out", str(findings_run),
+                                      "--config", str(findings_run / "cfg.json"), "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    reloaded = load_model(findings_run / "xraygpt-smollm2-lora").model.finding_head.state_dict()
+    assert all(torch.equal(state[k], reloaded[k]) for k in state)

@@ -7,6 +7,7 @@ from its ``train_state.pt`` under ``out/work/`` when rerun.
 
 from __future__ import annotations
 
+import json
 import logging
 import shlex
 import sys
@@ -80,15 +81,34 @@ def report_labels(examples: list[CxrExample], texts: list[str], ids: list[str]) 
     return [by_id[i] if i in by_id else label_report(t) for t, i in zip(texts, ids)]
 
 
-def _finding_head(encoder, train: list[CxrExample], val: list[CxrExample], image_size: int):
-    """The probe behind the finding tokens, fitted on the frozen encoder (seconds; deterministic)."""
+def _finding_head(encoder, train: list[CxrExample], val: list[CxrExample], image_size: int, folder: Path,
+                  resume: bool, write: bool = True):
+    """The probe behind the finding tokens, fitted on the frozen encoder (seconds) and kept in ``folder``.
+
+    A rerun reuses the kept probe: L-BFGS is not bit-reproducible across thread counts, and a resumed
+    projection must see the same finding tokens it was trained on.
+    """
+    from safetensors.torch import load_file, save_file
+
     from radscribe.xraygpt.data import load_image_batch
+    from radscribe.xraygpt.finding_tokens import new_finding_head
     from radscribe.xraygpt.medclip_loss import label_matrix
 
+    saved = folder / "finding_head.safetensors"
+    metrics_file = folder / "metrics.json"
+    if resume and saved.is_file() and metrics_file.is_file():
+        head = new_finding_head(encoder.config.token_dim)
+        head.load_state_dict(load_file(str(saved)))
+        return head.requires_grad_(False), json.loads(metrics_file.read_text())
     val_images = load_image_batch(val, image_size) if val else None
     val_labels = label_matrix([e.labels for e in val]) if val else None
-    return train_finding_head(encoder, load_image_batch(train, image_size), label_matrix([e.labels for e in train]),
-                              val_images, val_labels)
+    head, metrics = train_finding_head(encoder, load_image_batch(train, image_size), label_matrix([e.labels for e in train]),
+                                       val_images, val_labels)
+    if write:  # rank 0 only under torchrun
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(saved))
+        metrics_file.write_text(json.dumps(metrics))
+    return head, metrics
 
 
 def device_name(device) -> str:
@@ -128,7 +148,8 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     pair, enc_metrics = train_encoder(train, val, config.encoder, work / "encoder", resume=resume, d=d, device=device)
     finding_head = None
     if config.visual_tokens == "grid+findings":
-        finding_head, enc_metrics["finding_head"] = _finding_head(pair.encoder, train, val, config.encoder.encoder.image_size)
+        finding_head, enc_metrics["finding_head"] = _finding_head(pair.encoder, train, val, config.encoder.encoder.image_size,
+                                                                  work / "finding-head", resume, d.main)
 
     llm, tokenizer = load_llm(config.threads)
     llm.to(device)
