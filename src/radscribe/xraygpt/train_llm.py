@@ -7,7 +7,8 @@ loss on the summary. Only summaries of training-split reports are used (test rep
 Grounded tuning (with finding tokens, ``finding_prefix``): each summary is preceded by the 14 finding tokens
 made from its own report's labels, in the projection stages' two forms (no prompt; an instruction or a label
 question). Tuned on plain summaries, SmolLM2 wrote a normal report even when told the findings; tuned
-this way it learns to read the tokens before any image is involved (docs/xraygpt.md).
+this way its answers depend on the tokens before any image is involved, though greedy decoding still needs
+image guidance to write the findings out (measured in docs/xraygpt.md).
 """
 
 from __future__ import annotations
