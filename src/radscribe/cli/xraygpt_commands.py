@@ -230,8 +230,8 @@ def benchmark_cxr(
     torch.set_num_threads(threads)
     examples = load_examples(data, source)
     report = run_benchmark(examples, model, base_model or None, out,
-                           BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit, split=split,
-                                                           guidance=guidance), threads=threads, progress=track)
+                           BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit, split=split, guidance=guidance),
+                           threads=threads, progress=track)
     from radscribe.xraygpt.evaluate import to_markdown
 
     console.print(to_markdown(report), markup=False, highlight=False, soft_wrap=True)

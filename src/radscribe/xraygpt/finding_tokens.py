@@ -11,9 +11,9 @@ present and absent:
 
 so finding i enters the LLM as ``p_i * W[:, D + i] + (1 - p_i) * W[:, D + 14 + i] + b``. Those columns start
 as the LLM's own embedding of the finding's name and of its negation (``FINDING_WORDS``: "cardiomegaly" /
-"normal heart size"), the bias at zero: before any image training, a confident
-finding token reads like the word. (One slot, ``p_i * W[:, D + i]``, was measured first: an RMS-normalised
-LLM sees ``p * w`` and ``w`` alike in its first layer, so absence was hardly visible.) The probe is a
+"normal heart size"), the bias at zero: before any image training, a confident finding token reads
+like the word. (Experiments E1-E6 used one slot, ``p_i * W[:, D + i]``; an RMS-normalised LLM sees
+``p * w`` and ``w`` alike in its first layer, so absence is hard to tell from presence that way.) The probe is a
 logistic regression fitted on the frozen encoder's pooled features of the training split
 (standardisation folded into its weights), stored in the checkpoint. The LLM is tuned to read these
 tokens from report labels (``train_llm``, grounded tuning).
@@ -51,7 +51,6 @@ FINDING_WORDS: dict[str, tuple[str, str]] = {
     "Support Devices": ("medical device", "no device"),
 }
 assert list(FINDING_WORDS) == list(OBSERVATIONS)
-N_FINDINGS = len(OBSERVATIONS)
 
 
 def check_visual_tokens(kind: str) -> str:

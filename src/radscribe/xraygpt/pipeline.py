@@ -185,9 +185,8 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
         base_llm, tokenizer = load_llm(config.threads)
         base = XrayGPT(pair.encoder, base_llm, tokenizer, lora=None, visual_tokens=config.visual_tokens,
                        finding_head=finding_head)
-        if finding_head is not None:
-            init_projection_from_words(base.projection, pair.encoder.config.token_dim,
-                                       finding_word_columns(base_llm, tokenizer))
+        if finding_head is not None:  # the base LLM's embedding is the tuned one's (LoRA adapts linear layers only)
+            init_projection_from_words(base.projection, pair.encoder.config.token_dim, columns)
         base_metrics = {"encoder": enc_metrics, "projection": train_projection(base, train, config.projection,
                                                                               work / "projection-base", resume=resume, d=d,
                                                                               device=device, val=val)}
