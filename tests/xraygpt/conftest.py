@@ -57,6 +57,7 @@ TINY_CONFIG = {
                    "select_every": 1, "select_examples": 4},
     "extra_report_text": False,
     "perplexity_examples": 2,
+    "guidance": 1.5,  # written to the manifest: chat's and the benchmark's default
 }
 
 

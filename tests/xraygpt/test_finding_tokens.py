@@ -243,6 +243,20 @@ def test_guidance_on_finding_tokens_contrasts_with_an_uninformative_reading(find
     assert first == int(torch.argmax(guided_logits(with_image, without, 4.0)))
 
 
+def test_batched_decoding_gives_the_single_image_answers_with_finding_token_guidance(findings_run, tiny_data):
+    from radscribe.xraygpt import load_model
+    from radscribe.xraygpt.batch_decode import generate_batch
+    from radscribe.xraygpt.data import image_tensor
+
+    model = load_model(findings_run / "xraygpt-smollm2-lora").model
+    images = torch.stack([image_tensor(tiny_data / "images" / f"000{i}.png", 64) for i in range(5)])
+    for weight in (0.0, 3.0):  # the null rows are the same images with every finding at 0.5
+        single = [model.generate(image, "###Patient: Describe. ###Doctor:", max_new_tokens=6, guidance=weight)
+                  for image in images]
+        assert generate_batch(model, images, "###Patient: Describe. ###Doctor:", max_new_tokens=6, guidance=weight,
+                              batch_size=2) == single
+
+
 def test_a_rerun_reuses_the_kept_probe_instead_of_refitting_it(findings_run, tiny_data):
     from safetensors.torch import load_file, save_file
 

@@ -24,6 +24,14 @@ def test_guidance_raises_what_the_image_adds_and_drops_implausible_tokens():
     assert guided[3] == float("-inf") and torch.isfinite(guided[:3]).all()
 
 
+def test_a_batch_of_rows_is_guided_row_by_row():  # batched decoding guides (B, V) scores at once
+    torch.manual_seed(0)
+    with_image, without_image = torch.randn(3, 40) * 3, torch.randn(3, 40) * 3
+    batched = guided_logits(with_image, without_image, 2.0)
+    assert torch.equal(batched, torch.stack([guided_logits(a, b, 2.0) for a, b in zip(with_image, without_image)]))
+    assert (batched == float("-inf")).any(1).all()  # each row has its own plausibility cut
+
+
 def test_tiny_model_first_guided_token_is_the_argmax_of_the_two_runs(tiny_run, tiny_data):
     from radscribe.xraygpt import load_model
     from radscribe.xraygpt.conversation import SUMMARY_INSTRUCTIONS, Turn, build_prompt

@@ -20,6 +20,7 @@ def test_checkpoints_describe_themselves(tiny_run, tiny_data):
     assert main["data"]["splits"] == {"train": 16, "validate": 4, "test": 4}
     assert len(main["data"]["annotations_sha256"]) == 64
     assert main["lora_config"]["rank"] == 2 and main["encoder_config"]["image_size"] == 64
+    assert main["decoding"] == {"guidance": 1.5} and load_model(tiny_run / "xraygpt-smollm2-lora").default_guidance == 1.5
     assert main["metrics"]["llm_lora"]["val_perplexity_frozen"] > 1
     reliance = main["metrics"]["projection"]["image_reliance"]  # own image vs another study's, held-out studies
     assert reliance["val_loss_own_image"] > 0 and reliance["val_loss_other_image"] > 0
@@ -142,7 +143,8 @@ def test_lora_text_never_takes_reports_the_split_rule_holds_out(tiny_data):
     assert not {e.report_id for e in examples if e.split == "validate"} & set(ids)
 
 
-def test_benchmark_and_chat_pass_image_guidance_to_the_decoder(tiny_run, tiny_data, tmp_path):
+def test_benchmark_and_chat_decode_with_the_checkpoints_guidance(tiny_run, tiny_data, tmp_path):
+    """Batched benchmark decoding gives chat's answers, with the manifest's guidance unless told otherwise."""
     from radscribe.xraygpt import load_model
     from radscribe.xraygpt.conversation import SUMMARY_INSTRUCTIONS, Turn, build_prompt
     from radscribe.xraygpt.data import load_examples, load_image_batch, split_examples
@@ -150,18 +152,23 @@ def test_benchmark_and_chat_pass_image_guidance_to_the_decoder(tiny_run, tiny_da
     out = tmp_path / "report"
     model_dir = tiny_run / "xraygpt-smollm2-lora"
     result = runner.invoke(app, ["benchmark", "cxr", "--data", str(tiny_data), "--out", str(out), "--model", str(model_dir),
-                                 "--base-model", "", "--limit", "1", "--max-new-tokens", "5", "--guidance", "2.5"])
+                                 "--base-model", "", "--max-new-tokens", "6", "--batch-size", "3"])
     assert result.exit_code == 0, result.output
     report = json.loads((out / "benchmark.json").read_text())
-    assert report["config"]["guidance"] == 2.5 and "image guidance 2.5" in (out / "benchmark.md").read_text()
+    assert report["config"]["guidance"] is None and report["systems"]["xraygpt"]["guidance"] == 1.5
+    assert "`xraygpt` image guidance 1.5" in (out / "benchmark.md").read_text()
     loaded = load_model(model_dir)
-    study = split_examples(load_examples(tiny_data), "test")[:1]
-    image = load_image_batch(study, loaded.image_size)[0]
+    studies = split_examples(load_examples(tiny_data), "test")
+    images = load_image_batch(studies, loaded.image_size)
     prompt = build_prompt([Turn(SUMMARY_INSTRUCTIONS[0])])
-    expected = loaded.model.generate(image, prompt, max_new_tokens=5, guidance=2.5)
-    row = json.loads((out / "predictions.jsonl").read_text().splitlines()[0])
-    assert row["xraygpt"] == expected
-    chat = runner.invoke(app, ["chat", str(study[0].image_path), "--model", str(model_dir), "--prompt",
-                               SUMMARY_INSTRUCTIONS[0], "--json", "--max-new-tokens", "5", "--guidance", "2.5"])
+    expected = [loaded.model.generate(image, prompt, max_new_tokens=6, guidance=1.5) for image in images]
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and [row["xraygpt"] for row in rows] == expected  # chunks of 3 and 1
+    chat = runner.invoke(app, ["chat", str(studies[0].image_path), "--model", str(model_dir), "--prompt",
+                               SUMMARY_INSTRUCTIONS[0], "--json", "--max-new-tokens", "6"])
     assert chat.exit_code == 0, chat.output
-    assert json.loads(chat.stdout)["answer"] == expected
+    assert json.loads(chat.stdout)["answer"] == expected[0] and json.loads(chat.stdout)["guidance"] == 1.5
+    plain = runner.invoke(app, ["chat", str(studies[0].image_path), "--model", str(model_dir), "--prompt",
+                                SUMMARY_INSTRUCTIONS[0], "--json", "--max-new-tokens", "6", "--guidance", "0"])
+    assert json.loads(plain.stdout)["guidance"] == 0
+    assert json.loads(plain.stdout)["answer"] == loaded.model.generate(images[0], prompt, max_new_tokens=6)

@@ -122,7 +122,7 @@ def chest_radiograph(out: Path) -> None:
 
 
 def _chat_about(image_path: Path) -> dict:
-    """One XrayGPT answer about the image, from the shipped checkpoint (undertrained: see docs/xraygpt.md)."""
+    """One XrayGPT answer about the image, from the shipped checkpoint with its decoding defaults (docs/xraygpt.md)."""
     from radscribe.cxr.labeler import label_report
     from radscribe.xraygpt.chat import ChatSession, load_chat_image
     from radscribe.xraygpt.checkpoint import load_model
@@ -132,4 +132,5 @@ def _chat_about(image_path: Path) -> dict:
     question = "Summarize this chest radiograph."
     answer = session.answer(question)
     console.print(f"  Q: {question}\n  XrayGPT: {answer}", highlight=False, markup=False)
-    return {"xraygpt": {"question": question, "answer": answer, "model": loaded.name, "labels": label_report(answer)}}
+    return {"xraygpt": {"question": question, "answer": answer, "model": loaded.name, "labels": label_report(answer),
+                        "guidance": session.guidance_weight}}

@@ -59,7 +59,7 @@ def chat(
     temperature: float = typer.Option(0.0, "--temperature", help="0 = greedy (default); XrayGPT's demo used 1.0."),
     top_p: float = typer.Option(0.9, "--top-p", help="Nucleus mass when temperature > 0."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed (reproducible answers)."),
-    guidance: float = typer.Option(0.0, "--guidance", help="Image guidance weight: amplify what the image (or, for a model with finding tokens, the encoder's findings) adds to each next-token score, against a null run; 0 = off (default). See docs/xraygpt.md for what it did."),
+    guidance: Optional[float] = typer.Option(None, "--guidance", help="Image guidance weight: amplify what the image (or, for a model with finding tokens, the encoder's findings) adds to each next-token score, against a null run; 0 = off. Default: the weight in the checkpoint's manifest (decoding.guidance). See docs/xraygpt.md for what it did."),
 ) -> None:
     """Talk about a chest radiograph. Interactive by default: answers stream, the conversation is remembered;
     type /reset to forget it, /quit to leave.
@@ -90,6 +90,7 @@ def chat(
         if as_json:
             answer = session.answer(prompt)
             record = {"image": str(image), "question": prompt, "answer": answer, "model": loaded.name,
+                      "guidance": session.guidance_weight,
                       "labels": label_report(answer), "synthetic_trained": bool(loaded.manifest.get("synthetic")),
                       "out_of_distribution": ood}
             if loaded.model.finding_head is not None:  # what the LLM was shown: the encoder's own reading
@@ -210,7 +211,8 @@ def benchmark_cxr(
     limit: Optional[int] = typer.Option(None, "--limit", help="Score only the first N studies of the split."),
     split: str = typer.Option("test", "--split", help="test (default) or validate."),
     max_new_tokens: int = typer.Option(80, "--max-new-tokens", help="Generation length limit."),
-    guidance: float = typer.Option(0.0, "--guidance", help="Image guidance weight for the image systems (xraygpt and (c)); 0 = plain greedy."),
+    guidance: Optional[float] = typer.Option(None, "--guidance", help="Image guidance weight for the image systems (xraygpt and (c)); 0 = plain greedy. Default: each checkpoint's manifest weight (decoding.guidance)."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Images decoded together (same answers as one at a time, faster)."),
     threads: int = typer.Option(2, "--threads", help="torch CPU threads."),
 ) -> None:
     """Score the chest-radiograph model on the test split against three baselines in the same run:
@@ -230,7 +232,8 @@ def benchmark_cxr(
     torch.set_num_threads(threads)
     examples = load_examples(data, source)
     report = run_benchmark(examples, model, base_model or None, out,
-                           BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit, split=split, guidance=guidance),
+                           BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit, split=split, guidance=guidance,
+                                           batch_size=batch_size),
                            threads=threads, progress=track)
     from radscribe.xraygpt.evaluate import to_markdown
 

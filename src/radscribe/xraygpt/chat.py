@@ -58,8 +58,13 @@ class ChatSession:
     temperature: float = 0.0
     top_p: float = 0.9
     seed: int | None = 0
-    guidance: float = 0.0  # image guidance weight (radscribe.xraygpt.guidance); 0 = plain decoding
+    # image guidance weight (radscribe.xraygpt.guidance); 0 = plain decoding; None = the checkpoint's default
+    guidance: float | None = None
     history: list[Turn] = field(default_factory=list)
+
+    @property
+    def guidance_weight(self) -> float:
+        return self.loaded.default_guidance if self.guidance is None else self.guidance
 
     def reset(self) -> None:
         self.history.clear()
@@ -71,7 +76,7 @@ class ChatSession:
         pieces = []
         for piece in self.loaded.model.stream(self.image.tensor, prompt, max_new_tokens=self.max_new_tokens,
                                               temperature=self.temperature, top_p=self.top_p, seed=self.seed,
-                                              guidance=self.guidance):
+                                              guidance=self.guidance_weight):
             pieces.append(piece)
             yield piece
         self.history.append(Turn(question.strip(), "".join(pieces).strip()))

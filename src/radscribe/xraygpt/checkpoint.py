@@ -124,6 +124,11 @@ class LoadedModel:
     def name(self) -> str:
         return self.manifest.get("name", self.path.name)
 
+    @property
+    def default_guidance(self) -> float:
+        """The image guidance weight the checkpoint was validated with (manifest ``decoding``; 0 if none)."""
+        return float((self.manifest.get("decoding") or {}).get("guidance", 0.0))
+
 
 def load_model(name_or_path: str | Path = DEFAULT_MODEL, *, threads: int = 2, llm=None, check: bool = True) -> LoadedModel:
     """An XrayGPT ready to chat: encoder + projection + SmolLM2 (+ LoRA) with the checkpoint's preprocessing.

@@ -24,6 +24,7 @@ import torch
 
 from radscribe.cxr.labeler import label_report
 from radscribe.io.writers import atomic_write_json, atomic_write_text
+from radscribe.xraygpt.batch_decode import generate_batch
 from radscribe.xraygpt.conversation import SUMMARY_INSTRUCTIONS, Turn, build_prompt
 from radscribe.xraygpt.data import CxrExample, load_image_batch, split_examples
 from radscribe.xraygpt.label_metrics import label_scores
@@ -45,7 +46,9 @@ class BenchmarkConfig:
     limit: int | None = None  # first N examples of the split (None: all)
     split: str = "test"  # "validate" scores a model whose LoRA text overlapped the test split
     instruction: str = SUMMARY_INSTRUCTIONS[0]
-    guidance: float = 0.0  # image guidance weight for the systems that see the image (xraygpt, (c))
+    # image guidance weight for the systems that see the image (xraygpt, (c)); None: each checkpoint's default
+    guidance: float | None = None
+    batch_size: int = 16  # images decoded together (the same answers as one by one)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,10 +60,8 @@ def score_system(predictions: Sequence[str], references: Sequence[str]) -> dict:
     return {**caption_scores(predictions, references), **label_scores(gen_labels, ref_labels)}
 
 
-def generate_all(model, images: torch.Tensor, prompt: str, max_new_tokens: int,
-                 progress: Callable = lambda it, **_: it, name: str = "", guidance: float = 0.0) -> list[str]:
-    return [model.generate(images[i], prompt, max_new_tokens=max_new_tokens, guidance=guidance)
-            for i in progress(range(len(images)), total=len(images), description=name)]
+def guidance_for(config: BenchmarkConfig, loaded) -> float:
+    return loaded.default_guidance if config.guidance is None else config.guidance
 
 
 def nearest_summaries(encoder, train: Sequence[CxrExample], test_images: torch.Tensor, image_size: int) -> list[str]:
@@ -98,11 +99,12 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
         log.warning("%s: its LoRA trained on the report text of %d of the %d scored studies", model_name, overlap, len(test))
     size = loaded.image_size
     test_images = load_image_batch(test, size)
-    outputs, seconds = {}, {}
+    outputs, seconds, weights = {}, {}, {"xraygpt": guidance_for(config, loaded)}
 
     started = time.perf_counter()
-    outputs["xraygpt"] = generate_all(loaded.model, test_images, prompt, config.max_new_tokens, progress, "xraygpt",
-                                      config.guidance)
+    outputs["xraygpt"] = generate_batch(loaded.model, test_images, prompt, max_new_tokens=config.max_new_tokens,
+                                        guidance=weights["xraygpt"], batch_size=config.batch_size, progress=progress,
+                                        name="xraygpt")
     seconds["xraygpt"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -119,12 +121,16 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
         del loaded.model.llm  # free the LoRA LLM before loading a clean copy
         base = load_model(base_model_name, threads=threads)
         base_manifest = base.manifest
+        weights["projection-base-llm"] = guidance_for(config, base)
         started = time.perf_counter()
-        outputs["projection-base-llm"] = generate_all(base.model, load_image_batch(test, base.image_size), prompt,
-                                                      config.max_new_tokens, progress, "base LLM", config.guidance)
+        outputs["projection-base-llm"] = generate_batch(base.model, load_image_batch(test, base.image_size), prompt,
+                                                        max_new_tokens=config.max_new_tokens,
+                                                        guidance=weights["projection-base-llm"],
+                                                        batch_size=config.batch_size, progress=progress, name="base LLM")
         seconds["projection-base-llm"] = time.perf_counter() - started
 
-    systems = {name: {**score_system(preds, references), "seconds": round(seconds[name], 1), "about": SYSTEM_NOTES[name]}
+    systems = {name: {**score_system(preds, references), "seconds": round(seconds[name], 1), "about": SYSTEM_NOTES[name],
+                      **({"guidance": weights[name]} if name in weights else {})}
                for name, preds in outputs.items()}
     report = {
         "synthetic": True,
@@ -158,8 +164,9 @@ def to_markdown(report: dict) -> str:
         report["note"],
         "",
         f"Scored studies ({report['config'].get('split', 'test')} split): {report['n_test']}; training studies: "
-        f"{report['n_train']}; model: `{report['model']}`"
-        + (f"; image guidance {report['config']['guidance']} (xraygpt and (c))." if report["config"].get("guidance") else "."),
+        f"{report['n_train']}; model: `{report['model']}`; greedy decoding"
+        + "".join(f"; `{name}` image guidance {s['guidance']:g}" for name, s in report["systems"].items() if s.get("guidance"))
+        + ".",
         "",
         *([f"**Not held out:** the model's LoRA trained on the report text of {report['lora_text_overlap']} of these "
            "studies.", ""] if report.get("lora_text_overlap") else []),

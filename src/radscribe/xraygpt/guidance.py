@@ -22,10 +22,10 @@ import torch
 
 def guided_logits(with_image: torch.Tensor, without_image: torch.Tensor, weight: float,
                   plausibility: float = 0.1) -> torch.Tensor:
-    """(V,) next-token logits -> guided logits; implausible tokens get -inf."""
+    """(..., V) next-token logits -> guided logits; implausible tokens get -inf."""
     if weight == 0:
         return with_image
     log_p = torch.log_softmax(with_image.float(), -1)
     guided = (1 + weight) * log_p - weight * torch.log_softmax(without_image.float(), -1)
-    keep = log_p >= log_p.max() + math.log(plausibility)
+    keep = log_p >= log_p.amax(-1, keepdim=True) + math.log(plausibility)
     return guided.masked_fill(~keep, float("-inf"))

@@ -188,6 +188,10 @@ class XrayGPT(nn.Module):
 
     def stream(self, image: torch.Tensor | None, prompt: str, **params) -> Iterator[str]:
         """Text pieces as they become final; stops at ``###`` or the end token."""
+        return self.text_pieces(self.iter_token_ids(image, prompt, **params))
+
+    def text_pieces(self, token_ids: Iterator[int]) -> Iterator[str]:
+        """Token ids -> text pieces, up to ``###`` or the end token (batched decoding shares this)."""
         text = IncrementalText(lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True), (END,))
         started = False  # answers begin with a space (" {answer}###"); drop it from the first piece
 
@@ -198,7 +202,7 @@ class XrayGPT(nn.Module):
                 started = bool(piece)
             return piece
 
-        for token in self.iter_token_ids(image, prompt, **params):
+        for token in token_ids:
             if token in self.end_ids:
                 break
             piece = emit(text.push(token))
@@ -209,6 +213,9 @@ class XrayGPT(nn.Module):
         tail = emit(text.flush())
         if tail:
             yield tail
+
+    def text_from_ids(self, token_ids: Iterator[int]) -> str:
+        return "".join(self.text_pieces(token_ids))
 
     def generate(self, image: torch.Tensor | None, prompt: str, **params) -> str:
         return "".join(self.stream(image, prompt, **params)).strip()

