@@ -9,6 +9,11 @@ every correct caption says "no visible ..." and scores near 4. Two checks:
 * ``dose``: SYNTHETIC phantoms and the held-out REAL slices from 3% to 4x the reference dose, nothing
   else degraded. Is the cue for a false "blur" an image that is too smooth? (Then more noise texture
   should remove the call and less should add it.)
+* ``anatomy``: SYNTHETIC phantoms and the held-out REAL slices, the anatomy itself changed before a clean scan:
+  softened (Gaussian, 0.5 / 1 mm), sharpened (unsharp mask), or everything more than 10 mm outside the body
+  set to air (no table, no clothing). Real slices carry unlabelled native softness (thick slices, partial
+  volume, resampling) that ideal phantoms never have: if softening phantoms makes "blur" appear and
+  sharpening real slices makes it go, the cue is the anatomy's own sharpness.
 * ``fov``: SYNTHETIC phantoms reconstructed on a targeted (zoomed-in) or wider field of view: the
   whole phantom is scanned on a finer (or coarser) grid and the central N x N pixels are kept, which
   is what a targeted reconstruction from full projections shows.
@@ -16,6 +21,7 @@ every correct caption says "no visible ..." and scores near 4. Two checks:
     .venv/bin/python benchmarks/ctiqa_clean_scans.py kernel --json kernels.json
     .venv/bin/python benchmarks/ctiqa_clean_scans.py fov --json fov.json
     .venv/bin/python benchmarks/ctiqa_clean_scans.py dose --json dose.json
+    .venv/bin/python benchmarks/ctiqa_clean_scans.py anatomy --json anatomy.json
 """
 
 from __future__ import annotations
@@ -65,6 +71,31 @@ def kernel_scans(size: int, seeds: int):
             yield f"{'synthetic' if phantom.synthetic else 'real'} | {name}", phantom.anatomy_id, image
 
 
+ANATOMY_VARIANTS = ("as is", "softened 0.5 mm", "softened 1 mm", "sharpened", "air outside body")
+
+
+def changed_anatomy(hu: np.ndarray, spacing_mm: float, body: np.ndarray, variant: str) -> np.ndarray:
+    """The ground-truth HU map changed as ``variant`` says (before any scan physics)."""
+    from scipy import ndimage
+
+    if variant.startswith("softened"):
+        return ndimage.gaussian_filter(hu, float(variant.split()[1]) / spacing_mm)
+    if variant == "sharpened":  # unsharp mask: 1 mm Gaussian, amount 1
+        return np.clip(2 * hu - ndimage.gaussian_filter(hu, 1.0 / spacing_mm), -1024, 3071).astype(np.float32)
+    if variant == "air outside body":
+        near_body = ndimage.binary_dilation(body, iterations=max(1, int(round(10 / spacing_mm))))
+        return np.where(near_body, hu, -1000.0).astype(np.float32)
+    return hu
+
+
+def anatomy_scans(size: int, seeds: int):
+    for phantom in _synthetic_and_real(size, seeds):
+        for variant in ANATOMY_VARIANTS:
+            hu = changed_anatomy(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask, variant)
+            image = clean_scan(hu, phantom.pixel_spacing_mm, phantom.body_mask)
+            yield f"{'synthetic' if phantom.synthetic else 'real'} | {variant}", phantom.anatomy_id, image
+
+
 def fov_scans(size: int, seeds: int):
     from radscribe.ctiqa.phantoms import ANATOMIES, make_phantom
 
@@ -101,7 +132,7 @@ def _padded(phantom, grid: int):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("check", choices=("kernel", "fov", "dose"))
+    parser.add_argument("check", choices=("kernel", "fov", "dose", "anatomy"))
     parser.add_argument("--model", default=None, help="captioner folder (default: the shipped one)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--seeds", type=int, default=2, help="synthetic phantoms per anatomy")
@@ -113,7 +144,8 @@ def main() -> None:
 
     model = args.model or str(Path(__file__).resolve().parents[1] / "src" / "radscribe" / "checkpoints" / "ctiqa-captioner")
     assessor = load_assessor(model)
-    scans = {"kernel": kernel_scans, "fov": fov_scans, "dose": dose_scans}[args.check](args.size, args.seeds)
+    scans = {"kernel": kernel_scans, "fov": fov_scans, "dose": dose_scans,
+             "anatomy": anatomy_scans}[args.check](args.size, args.seeds)
     results = collections.defaultdict(list)
     for group, phantom_id, image in scans:
         row = assessor.assess_arrays(preprocess_uint8(image)[None])[0]
@@ -122,6 +154,7 @@ def main() -> None:
         print(f"{group:<40} {phantom_id[:26]:<26} {called or 'clean'} score {row['score']}", flush=True)
     summary = {group: {"n": len(rows), "degradation_called": sum(bool(r["called"]) for r in rows),
                        "blur_called": sum("blur" in r["called"] for r in rows),
+                       "motion_called": sum("motion" in r["called"] for r in rows),
                        "mean_score": round(float(np.mean([r["score"] for r in rows if r["score"] is not None])), 2)}
                for group, rows in results.items()}
     print(json.dumps(summary, indent=1))
