@@ -233,7 +233,7 @@ def test_guidance_on_finding_tokens_contrasts_with_an_uninformative_reading(find
     loaded = load_model(findings_run / "xraygpt-smollm2-lora")
     model = loaded.model
     image = image_tensor(tiny_data / "images" / "0002.png", loaded.image_size)
-    null = model.null_embeds(image)
+    null = model.null_embeds(image[None])
     real = model.visual_embeds(image[None])
     assert null.shape == real.shape and torch.equal(null[:, :4], real[:, :4])  # same grid tokens
     assert not torch.allclose(null[:, 4:], real[:, 4:])  # finding tokens at 0.5 instead of the probe's reading

@@ -34,11 +34,9 @@ def _decode_chunk(model, images: torch.Tensor, prompt: str, max_new_tokens: int,
         return torch.cat([visual, text], 1) if p_ids else visual
 
     runs = [with_prompt(model.visual_embeds(images))]
-    if guidance > 0:  # the null rows, as XrayGPT.null_embeds builds them for one image
-        if model.visual_tokens == "grid+findings":
-            runs.append(with_prompt(model.visual_embeds(images, torch.full((n, model.finding_head.out_features), 0.5))))
-        else:
-            runs.append(text)
+    if guidance > 0:  # the null rows: findings at 0.5, or (grid only) the prompt without the image
+        null = model.null_embeds(images)
+        runs.append(text if null is None else with_prompt(null))
     caches: list = [None] * len(runs)
     steps = [{"inputs_embeds": x} for x in runs]
     texts = [_decode_text(model) for _ in range(n)]

@@ -132,12 +132,12 @@ class XrayGPT(nn.Module):
                 tokens = finding_token_inputs(tokens, self.finding_head, finding_probs)
         return self.projection(tokens)
 
-    def null_embeds(self, image: torch.Tensor) -> torch.Tensor | None:
-        """Guidance's null run for one image: with finding tokens, the same image with every finding at 0.5
-        (what the encoder's reading adds is what guidance amplifies); grid only: no image at all (None)."""
+    def null_embeds(self, images: torch.Tensor) -> torch.Tensor | None:
+        """Guidance's null run for (B, 1, S, S) images: with finding tokens, the same images with every finding at
+        0.5 (what the encoder's reading adds is what guidance amplifies); grid only: no image at all (None)."""
         if self.visual_tokens != "grid+findings":
             return None
-        return self.visual_embeds(image[None], torch.full((1, self.finding_head.out_features), 0.5))
+        return self.visual_embeds(images, torch.full((len(images), self.finding_head.out_features), 0.5))
 
     def text_ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
@@ -170,7 +170,7 @@ class XrayGPT(nn.Module):
 
         runs = [text] if image is None else [with_prompt(self.visual_embeds(image[None]))]
         if guidance > 0 and image is not None:  # the null run: no finding reading, or the language prior alone
-            null = self.null_embeds(image)
+            null = self.null_embeds(image[None])
             runs.append(text if null is None else with_prompt(null))
         generator = torch.Generator().manual_seed(seed if seed is not None else 0) if temperature > 0 else None
         caches: list = [None] * len(runs)
