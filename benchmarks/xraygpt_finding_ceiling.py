@@ -5,7 +5,10 @@ metric (labeler on the reference summary; macro-F1 over observations with a posi
   written out verbatim at a threshold; what an LLM fed by this encoder would score if it passed them on perfectly;
 * ``probe-val-thresholds``: the same with one threshold per observation chosen on the validation split;
 * ``nn-retrieval``: the labels of the nearest training image's summary (baseline (b) of ``benchmark cxr``);
-* ``always-normal``: "No Finding" for every study.
+* ``always-normal``: "No Finding" for every study;
+* ``llm-from-true-labels`` (``--llm``, a checkpoint with finding tokens): the checkpoint's own summaries when its
+  finding tokens carry each study's TRUE labels (1 / 0.5 / 0) instead of its probe's reading, greedy with its
+  guidance: how much of a perfect reading the LLM passes on.
 
 SYNTHETIC images (make-cxr) with real IU-Xray text; nothing is trained but the probe (seconds).
 
@@ -27,6 +30,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="score the first N studies of the split (0: all)")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--llm", action="store_true", help="also decode from true-label finding tokens (minutes)")
+    parser.add_argument("--max-new-tokens", type=int, default=80)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -80,8 +85,18 @@ def main() -> None:
         "nn-retrieval": [label_report(s) for s in nearest_summaries(encoder, train, load_image_batch(scored, size), size)],
         "always-normal": [{NO_FINDING: 1} for _ in scored],
     }
+    if args.llm:
+        from radscribe.xraygpt.batch_decode import generate_batch
+        from radscribe.xraygpt.conversation import SUMMARY_INSTRUCTIONS, Turn, build_prompt
+        from radscribe.xraygpt.finding_tokens import label_probabilities
+
+        summaries = generate_batch(loaded.model, load_image_batch(scored, size), build_prompt([Turn(SUMMARY_INSTRUCTIONS[0])]),
+                                   max_new_tokens=args.max_new_tokens, guidance=loaded.default_guidance,
+                                   finding_probs=label_probabilities([e.labels for e in scored]))
+        systems["llm-from-true-labels"] = [label_report(s) for s in summaries]
     result = {"synthetic_images": True, "data": str(args.data), "model": args.model, "split": args.split,
               "n_studies": len(scored), "threshold": args.threshold, "val_thresholds": dict(zip(OBSERVATIONS, tuned)),
+              "llm_guidance": loaded.default_guidance if args.llm else None,
               "probe": head_metrics, "systems": {name: label_scores(found, reference) for name, found in systems.items()}}
     print(f"SYNTHETIC images; {len(scored)} {args.split} studies; probe validation macro AUC {head_metrics['val_macro_auc']}")
     print(f"{'system':22s} macro-F1  hallucination  exact")

@@ -257,6 +257,23 @@ def test_batched_decoding_gives_the_single_image_answers_with_finding_token_guid
                               batch_size=2) == single
 
 
+def test_batched_decoding_reads_given_findings(findings_run, tiny_data):
+    """With every finding given as 0.5 the image run equals guidance's null run, so guidance changes nothing."""
+    from radscribe.xraygpt import load_model
+    from radscribe.xraygpt.batch_decode import generate_batch
+    from radscribe.xraygpt.data import image_tensor
+
+    model = load_model(findings_run / "xraygpt-smollm2-lora").model
+    images = torch.stack([image_tensor(tiny_data / "images" / f"000{i}.png", 64) for i in range(3)])
+    half = torch.full((3, 14), 0.5)
+    plain = generate_batch(model, images, "", max_new_tokens=6, finding_probs=half)
+    assert generate_batch(model, images, "", max_new_tokens=6, guidance=4.0, finding_probs=half) == plain
+    with torch.no_grad():  # the head's own reading, given explicitly: the same answers as without the knob
+        own = torch.sigmoid(model.finding_head(model.encoder(images)[0].mean(1)))
+    assert generate_batch(model, images, "", max_new_tokens=6, finding_probs=own) == \
+        generate_batch(model, images, "", max_new_tokens=6)
+
+
 def test_a_rerun_reuses_the_kept_probe_instead_of_refitting_it(findings_run, tiny_data):
     from safetensors.torch import load_file, save_file
 

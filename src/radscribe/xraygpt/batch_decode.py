@@ -22,7 +22,8 @@ def _decode_text(model) -> IncrementalText:
 
 
 @torch.inference_mode()
-def _decode_chunk(model, images: torch.Tensor, prompt: str, max_new_tokens: int, guidance: float) -> list[list[int]]:
+def _decode_chunk(model, images: torch.Tensor, prompt: str, max_new_tokens: int, guidance: float,
+                  finding_probs: torch.Tensor | None) -> list[list[int]]:
     """Token ids per row, each up to and including the token that ended it."""
     embed = model.llm.get_input_embeddings()
     device = embed.weight.device
@@ -33,7 +34,7 @@ def _decode_chunk(model, images: torch.Tensor, prompt: str, max_new_tokens: int,
     def with_prompt(visual: torch.Tensor) -> torch.Tensor:
         return torch.cat([visual, text], 1) if p_ids else visual
 
-    runs = [with_prompt(model.visual_embeds(images))]
+    runs = [with_prompt(model.visual_embeds(images, finding_probs))]
     if guidance > 0:  # the null rows: findings at 0.5, or (grid only) the prompt without the image
         null = model.null_embeds(images)
         runs.append(text if null is None else with_prompt(null))
@@ -64,11 +65,17 @@ def _decode_chunk(model, images: torch.Tensor, prompt: str, max_new_tokens: int,
 
 
 def generate_batch(model, images: torch.Tensor, prompt: str, *, max_new_tokens: int = 128, guidance: float = 0.0,
-                   batch_size: int = 16, progress: Callable = lambda it, **_: it, name: str = "") -> list[str]:
-    """Greedy answers to one ``prompt`` for every image in ``images`` (N, 1, S, S)."""
+                   batch_size: int = 16, progress: Callable = lambda it, **_: it, name: str = "",
+                   finding_probs: torch.Tensor | None = None) -> list[str]:
+    """Greedy answers to one ``prompt`` for every image in ``images`` (N, 1, S, S).
+
+    ``finding_probs`` (N, 14) replaces the finding head's reading (finding tokens only; an experiment's knob:
+    what does the LLM write from findings it is given exactly?).
+    """
     answers: list[str] = []
     chunks = range(0, len(images), batch_size)
     for start in progress(chunks, total=len(chunks), description=name):
-        for row_ids in _decode_chunk(model, images[start:start + batch_size], prompt, max_new_tokens, guidance):
+        probs = finding_probs[start:start + batch_size] if finding_probs is not None else None
+        for row_ids in _decode_chunk(model, images[start:start + batch_size], prompt, max_new_tokens, guidance, probs):
             answers.append(model.text_from_ids(iter(row_ids)).strip())
     return answers
