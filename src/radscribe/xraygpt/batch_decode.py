@@ -12,43 +12,22 @@ from typing import Callable
 
 import torch
 
-from radscribe.llm.sampling import IncrementalText
-from radscribe.xraygpt.conversation import END
 from radscribe.xraygpt.guidance import guided_logits
-
-
-def _decode_text(model) -> IncrementalText:
-    return IncrementalText(lambda t: model.tokenizer.decode(t, skip_special_tokens=True), (END,))
 
 
 @torch.inference_mode()
 def _decode_chunk(model, images: torch.Tensor, prompt: str, max_new_tokens: int, guidance: float,
                   finding_probs: torch.Tensor | None) -> list[list[int]]:
     """Token ids per row, each up to and including the token that ended it."""
-    embed = model.llm.get_input_embeddings()
-    device = embed.weight.device
-    p_ids = model.text_ids(prompt)
-    n = len(images)
-    text = embed(torch.tensor([p_ids or [model.tokenizer.bos_token_id or 0]], device=device)).expand(n, -1, -1)
-
-    def with_prompt(visual: torch.Tensor) -> torch.Tensor:
-        return torch.cat([visual, text], 1) if p_ids else visual
-
-    runs = [with_prompt(model.visual_embeds(images, finding_probs))]
-    if guidance > 0:  # the null rows: findings at 0.5, or (grid only) the prompt without the image
-        null = model.null_embeds(images)
-        runs.append(text if null is None else with_prompt(null))
+    runs = model.prefix_runs(images, prompt, guidance, finding_probs)
+    n, device = len(images), runs[0].device
     caches: list = [None] * len(runs)
     steps = [{"inputs_embeds": x} for x in runs]
-    texts = [_decode_text(model) for _ in range(n)]
+    texts = [model.answer_text() for _ in range(n)]
     ids: list[list[int]] = [[] for _ in range(n)]
     done = [False] * n
     for _ in range(max_new_tokens):
-        logits = []
-        for i, step in enumerate(steps):
-            out = model.llm(**step, cache=caches[i], use_cache=True, logits_to_keep=1)
-            caches[i] = out.cache
-            logits.append(out.logits[:, -1])
+        logits = model.next_logits(steps, caches)
         scores = guided_logits(logits[0], logits[1], guidance) if len(logits) == 2 else logits[0]
         tokens = scores.argmax(-1).tolist()  # greedy, as pick_next_token at temperature 0
         for row, token in enumerate(tokens):

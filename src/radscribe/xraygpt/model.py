@@ -160,31 +160,50 @@ class XrayGPT(nn.Module):
 
         ``guidance > 0`` contrasts every step with a null run (:meth:`null_embeds`; :mod:`.guidance`).
         """
-        embed = self.llm.get_input_embeddings()
-        device = embed.weight.device
-        p_ids = self.text_ids(prompt)
-        text = embed(torch.tensor([p_ids or [self.tokenizer.bos_token_id or 0]], device=device))  # BOS if no prompt
-
-        def with_prompt(visual: torch.Tensor) -> torch.Tensor:
-            return torch.cat([visual, text], 1) if p_ids else visual
-
-        runs = [text] if image is None else [with_prompt(self.visual_embeds(image[None]))]
-        if guidance > 0 and image is not None:  # the null run: no finding reading, or the language prior alone
-            null = self.null_embeds(image[None])
-            runs.append(text if null is None else with_prompt(null))
+        runs = self.prefix_runs(None if image is None else image[None], prompt, guidance)
+        device = runs[0].device
         generator = torch.Generator().manual_seed(seed if seed is not None else 0) if temperature > 0 else None
         caches: list = [None] * len(runs)
         steps = [{"inputs_embeds": x} for x in runs]
         for _ in range(max_new_tokens):
-            logits = []
-            for i, step in enumerate(steps):
-                out = self.llm(**step, cache=caches[i], use_cache=True, logits_to_keep=1)
-                caches[i] = out.cache
-                logits.append(out.logits[0, -1])
+            logits = [row[0] for row in self.next_logits(steps, caches)]
             scores = guided_logits(logits[0], logits[1], guidance) if len(logits) == 2 else logits[0]
             token = pick_next_token(scores, temperature, top_p, generator)
             yield token
             steps = [{"input_ids": torch.tensor([[token]], device=device)} for _ in runs]
+
+    def prefix_runs(self, images: torch.Tensor | None, prompt: str, guidance: float = 0.0,
+                    finding_probs: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Input embeddings of the decoding runs: ``[image tokens][prompt]`` for each of (B, 1, S, S) ``images``
+        (the prompt alone, BOS if empty, when None); with guidance and images, the null run's rows second."""
+        embed = self.llm.get_input_embeddings()
+        p_ids = self.text_ids(prompt)
+        text = embed(torch.tensor([p_ids or [self.tokenizer.bos_token_id or 0]], device=embed.weight.device))
+        if images is None:
+            return [text]
+        text = text.expand(len(images), -1, -1)
+
+        def with_prompt(visual: torch.Tensor) -> torch.Tensor:
+            return torch.cat([visual, text], 1) if p_ids else visual
+
+        runs = [with_prompt(self.visual_embeds(images, finding_probs))]
+        if guidance > 0:  # the null run: no finding reading, or the language prior alone
+            null = self.null_embeds(images)
+            runs.append(text if null is None else with_prompt(null))
+        return runs
+
+    def next_logits(self, steps: list[dict], caches: list) -> list[torch.Tensor]:
+        """One forward pass per run (its KV cache in ``caches``, updated); each run's (B, V) next-token logits."""
+        logits = []
+        for i, step in enumerate(steps):
+            out = self.llm(**step, cache=caches[i], use_cache=True, logits_to_keep=1)
+            caches[i] = out.cache
+            logits.append(out.logits[:, -1])
+        return logits
+
+    def answer_text(self) -> IncrementalText:
+        """Decoded answer text that stops at ``###``."""
+        return IncrementalText(lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True), (END,))
 
     def stream(self, image: torch.Tensor | None, prompt: str, **params) -> Iterator[str]:
         """Text pieces as they become final; stops at ``###`` or the end token."""
@@ -192,7 +211,7 @@ class XrayGPT(nn.Module):
 
     def text_pieces(self, token_ids: Iterator[int]) -> Iterator[str]:
         """Token ids -> text pieces, up to ``###`` or the end token (batched decoding shares this)."""
-        text = IncrementalText(lambda ids: self.tokenizer.decode(ids, skip_special_tokens=True), (END,))
+        text = self.answer_text()
         started = False  # answers begin with a space (" {answer}###"); drop it from the first piece
 
         def emit(piece: str) -> str:
