@@ -8,7 +8,10 @@ metric (labeler on the reference summary; macro-F1 over observations with a posi
 * ``always-normal``: "No Finding" for every study;
 * ``llm-from-true-labels`` (``--llm``, a checkpoint with finding tokens): the checkpoint's own summaries when its
   finding tokens carry each study's TRUE labels (1 / 0.5 / 0) instead of its probe's reading, greedy with its
-  guidance: how much of a perfect reading the LLM passes on.
+  guidance: how much of a perfect reading the LLM passes on;
+* ``lora-from-true-labels-words`` (``--llm-words``): the same, but the TRUE-label finding tokens enter through the
+  word-initialised columns grounded LoRA tuning trained with, and without the grid tokens or a trained
+  projection: what the radiology LoRA alone passes on, before the projection stages.
 
 SYNTHETIC images (make-cxr) with real IU-Xray text; nothing is trained but the probe (seconds).
 
@@ -31,6 +34,8 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--llm", action="store_true", help="also decode from true-label finding tokens (minutes)")
+    parser.add_argument("--llm-words", action="store_true",
+                        help="also decode from true-label finding tokens through the word columns, no image (minutes)")
     parser.add_argument("--max-new-tokens", type=int, default=80)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -85,18 +90,22 @@ def main() -> None:
         "nn-retrieval": [label_report(s) for s in nearest_summaries(encoder, train, load_image_batch(scored, size), size)],
         "always-normal": [{NO_FINDING: 1} for _ in scored],
     }
+    from radscribe.xraygpt.finding_tokens import label_probabilities
+
     if args.llm:
         from radscribe.xraygpt.batch_decode import generate_batch
         from radscribe.xraygpt.conversation import SUMMARY_INSTRUCTIONS, Turn, build_prompt
-        from radscribe.xraygpt.finding_tokens import label_probabilities
 
         summaries = generate_batch(loaded.model, load_image_batch(scored, size), build_prompt([Turn(SUMMARY_INSTRUCTIONS[0])]),
                                    max_new_tokens=args.max_new_tokens, guidance=loaded.default_guidance,
                                    finding_probs=label_probabilities([e.labels for e in scored]))
         systems["llm-from-true-labels"] = [label_report(s) for s in summaries]
+    if args.llm_words:
+        summaries = lora_from_word_tokens(loaded, label_probabilities([e.labels for e in scored]), args.max_new_tokens)
+        systems["lora-from-true-labels-words"] = [label_report(s) for s in summaries]
     result = {"synthetic_images": True, "data": str(args.data), "model": args.model, "split": args.split,
               "n_studies": len(scored), "threshold": args.threshold, "val_thresholds": dict(zip(OBSERVATIONS, tuned)),
-              "llm_guidance": loaded.default_guidance if args.llm else None,
+              "llm_guidance": loaded.default_guidance if args.llm or args.llm_words else None,
               "probe": head_metrics, "systems": {name: label_scores(found, reference) for name, found in systems.items()}}
     print(f"SYNTHETIC images; {len(scored)} {args.split} studies; probe validation macro AUC {head_metrics['val_macro_auc']}")
     print(f"{'system':22s} macro-F1  hallucination  exact")
@@ -107,6 +116,32 @@ def main() -> None:
     print("probe per observation (F1, support): " + ", ".join(f"{k} {v['f1']:.2f} ({v['support']})" for k, v in per.items()))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
+
+
+def lora_from_word_tokens(loaded, probs, max_new_tokens: int, batch_size: int = 16) -> list[str]:
+    """Summaries from finding tokens ``probs`` (N, 14) made with the word columns (no grid tokens), greedy with the
+    checkpoint's guidance (null rows: every finding at 0.5), after the summary instruction."""
+    import torch
+
+    from radscribe.xraygpt.batch_decode import decode_runs
+    from radscribe.xraygpt.conversation import SUMMARY_INSTRUCTIONS, Turn, build_prompt
+    from radscribe.xraygpt.finding_tokens import finding_slots, finding_word_columns
+
+    model, guidance = loaded.model, loaded.default_guidance
+    columns = finding_word_columns(model.llm, model.tokenizer)
+    embed = model.llm.get_input_embeddings()
+    prompt = embed(torch.tensor([model.text_ids(build_prompt([Turn(SUMMARY_INSTRUCTIONS[0])]))]))
+
+    def rows(p: torch.Tensor) -> torch.Tensor:
+        return torch.cat([finding_slots(p, 0) @ columns.T, prompt.expand(len(p), -1, -1)], 1)
+
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(probs), batch_size):
+            p = probs[start:start + batch_size]
+            runs = [rows(p)] + ([rows(torch.full_like(p, 0.5))] if guidance > 0 else [])
+            out += [model.text_from_ids(iter(ids)).strip() for ids in decode_runs(model, runs, max_new_tokens, guidance)]
+    return out
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Finding tokens: the probe, the token layout, and a tiny pipeline run that uses them end to end."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -133,11 +134,11 @@ def test_abnormal_studies_repeated(tiny_data):
     from radscribe.xraygpt.train_projection import is_abnormal, with_abnormal_repeated
 
     examples = load_examples(tiny_data)
-    n_abnormal = sum(is_abnormal(e) for e in examples)
+    n_abnormal = sum(is_abnormal(e.labels) for e in examples)
     assert 0 < n_abnormal < len(examples)
     assert with_abnormal_repeated(examples, 1) == examples
     tripled = with_abnormal_repeated(examples, 3)
-    assert len(tripled) == len(examples) + 2 * n_abnormal and sum(is_abnormal(e) for e in tripled) == 3 * n_abnormal
+    assert len(tripled) == len(examples) + 2 * n_abnormal and sum(is_abnormal(e.labels) for e in tripled) == 3 * n_abnormal
     with pytest.raises(ValueError, match="abnormal_repeat"):
         with_abnormal_repeated(examples, 0)
 
@@ -204,6 +205,7 @@ def test_grounded_tuning_reads_labels_and_needs_them(tiny_data, tmp_path):
     from radscribe.xraygpt.model import load_llm
     from radscribe.xraygpt.pipeline import report_labels
     from radscribe.xraygpt.train_llm import LLMTuneConfig, tune_llm
+    from radscribe.xraygpt.train_projection import is_abnormal
 
     examples = load_examples(tiny_data)
     texts, ids = [e.summary for e in examples] + ["Large right pleural effusion."], [e.report_id for e in examples] + ["X"]
@@ -220,7 +222,12 @@ def test_grounded_tuning_reads_labels_and_needs_them(tiny_data, tmp_path):
     config = LLMTuneConfig(steps=2, batch_size=2, warmup=1, max_answer_tokens=8)
     with pytest.raises(ValueError, match="label"):
         tune_llm(llm, tokenizer, texts, config, tmp_path / "x", resume=False, finding_prefix=prefix)
-    metrics = tune_llm(llm, tokenizer, texts, config, tmp_path / "y", resume=False, labels=labels, finding_prefix=prefix)
+    with pytest.raises(ValueError, match="abnormal_repeat"):  # repeating needs the labels of grounded tuning
+        tune_llm(llm, tokenizer, texts, replace(config, abnormal_repeat=2), tmp_path / "x", resume=False)
+    metrics = tune_llm(llm, tokenizer, texts, replace(config, abnormal_repeat=3), tmp_path / "y", resume=False,
+                       labels=labels, finding_prefix=prefix)
+    n_abnormal = sum(is_abnormal(row) for row in labels)
+    assert metrics["n_texts"] == len(texts) and metrics["n_per_pass"] == len(texts) + 2 * n_abnormal
     assert metrics["grounded"] and len(seen) == 2 and seen[0].shape == (2, 14)
     assert any(v.abs().sum() > 0 for k, v in lora_state_dict(llm).items() if k.endswith("lora_b"))  # it trained
 

@@ -159,8 +159,9 @@ def train(
 
     Options beyond the paper (off by default; measured in docs/xraygpt.md), in the --config JSON:
     {"visual_tokens": "grid+findings"} adds the encoder's 14 finding probabilities as visual tokens;
-    {"projection": {"train_lora": true, "abnormal_repeat": 2}} tunes the LoRA with the image and shows
-    studies with a finding twice per pass.
+    {"llm": {"abnormal_repeat": 3}} shows summaries with a finding three times per pass of the grounded
+    LoRA tuning (the shipped config does); {"projection": {"train_lora": true, "abnormal_repeat": 2}} tunes
+    the LoRA with the image and shows studies with a finding twice per pass.
     """
     import torch
 

@@ -19,8 +19,14 @@ from radscribe.xraygpt.guidance import guided_logits
 def _decode_chunk(model, images: torch.Tensor, prompt: str, max_new_tokens: int, guidance: float,
                   finding_probs: torch.Tensor | None) -> list[list[int]]:
     """Token ids per row, each up to and including the token that ended it."""
-    runs = model.prefix_runs(images, prompt, guidance, finding_probs)
-    n, device = len(images), runs[0].device
+    return decode_runs(model, model.prefix_runs(images, prompt, guidance, finding_probs), max_new_tokens, guidance)
+
+
+@torch.inference_mode()
+def decode_runs(model, runs: list[torch.Tensor], max_new_tokens: int, guidance: float) -> list[list[int]]:
+    """Greedy token ids per row from prefix embeddings ``runs`` ((N, T, hidden); a second, the null rows, with
+    guidance), each up to and including the token that ended it."""
+    n, device = len(runs[0]), runs[0].device
     caches: list = [None] * len(runs)
     steps = [{"inputs_embeds": x} for x in runs]
     texts = [model.answer_text() for _ in range(n)]

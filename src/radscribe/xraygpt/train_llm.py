@@ -40,6 +40,9 @@ class LLMTuneConfig:
     warmup: int = 10
     max_answer_tokens: int = 64
     seed: int = 0
+    # grounded tuning only: summaries with a finding appear this many times per pass. About 38% of IU-Xray
+    # summaries have one; with 1, SmolLM2 learned to write the normal report whatever the finding tokens said.
+    abnormal_repeat: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,8 +64,12 @@ def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, ou
     from radscribe.xraygpt.finding_tokens import label_probabilities
     from radscribe.xraygpt.train_projection import stage_texts
 
+    from radscribe.xraygpt.train_projection import with_abnormal_repeated
+
     if finding_prefix is not None and (labels is None or len(labels) != len(summaries)):
         raise ValueError("grounded tuning needs one label dict per summary")
+    if config.abnormal_repeat != 1 and finding_prefix is None:
+        raise ValueError("abnormal_repeat needs grounded tuning (labels and finding tokens)")
     d = d or init_distributed()
     torch.manual_seed(config.seed)
     add_lora(llm, config.lora)
@@ -70,7 +77,9 @@ def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, ou
     for p in params:
         p.requires_grad_(True)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
-    texts = list(summaries)
+    order = with_abnormal_repeated(range(len(summaries)), config.abnormal_repeat, lambda i: labels[i])
+    texts = [summaries[i] for i in order]
+    labels = [labels[i] for i in order] if labels is not None else None
 
     def step_fn(idx: list[int], step: int) -> torch.Tensor:
         llm.train()
@@ -91,7 +100,7 @@ def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, ou
                       n_examples=len(texts), seed=config.seed, out_dir=out_dir, modules={"llm": _LoRAView(llm)},
                       d=d, resume=resume, device=device)
     llm.eval()
-    return {"steps": result.steps, "train_seconds": round(result.seconds, 1), "n_texts": len(texts),
+    return {"steps": result.steps, "train_seconds": round(result.seconds, 1), "n_texts": len(summaries), "n_per_pass": len(texts),
             "first_loss": round(result.losses[0], 4) if result.losses else None, "final_loss": smoothed(result.losses),
             "trainable_parameters": sum(p.numel() for p in params), "grounded": finding_prefix is not None}
 

@@ -11,7 +11,7 @@ import logging
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -107,15 +107,17 @@ def train_projection(model: XrayGPT, train: Sequence[CxrExample], config: Projec
     return metrics
 
 
-def is_abnormal(example: CxrExample) -> bool:
-    return any(v == 1 for k, v in example.labels.items() if k != "No Finding")
+def is_abnormal(labels: dict[str, int]) -> bool:
+    return any(v == 1 for k, v in labels.items() if k != "No Finding")
 
 
-def with_abnormal_repeated(train: Sequence[CxrExample], repeat: int) -> list[CxrExample]:
-    """The training list with every study that has a finding ``repeat`` times (1: unchanged)."""
+def with_abnormal_repeated(items: Sequence, repeat: int, labels_of: Callable = lambda e: e.labels) -> list:
+    """``items`` with every one that has a finding ``repeat`` times (1: unchanged); ``labels_of(item)`` gives its labels."""
     if repeat < 1:
         raise ValueError(f"abnormal_repeat must be at least 1, got {repeat}")
-    return list(train) + [e for e in train if is_abnormal(e)] * (repeat - 1)
+    if repeat == 1:
+        return list(items)
+    return list(items) + [e for e in items if is_abnormal(labels_of(e))] * (repeat - 1)
 
 
 SELECT_ON = ("val_loss", "image_gap", "label_questions")
