@@ -62,9 +62,7 @@ def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, ou
     the tuning is grounded (module docstring).
     """
     from radscribe.xraygpt.finding_tokens import label_probabilities
-    from radscribe.xraygpt.train_projection import stage_texts
-
-    from radscribe.xraygpt.train_projection import with_abnormal_repeated
+    from radscribe.xraygpt.train_projection import stage_texts, with_abnormal_repeated
 
     if finding_prefix is not None and (labels is None or len(labels) != len(summaries)):
         raise ValueError("grounded tuning needs one label dict per summary")
@@ -100,7 +98,8 @@ def tune_llm(llm, tokenizer, summaries: Sequence[str], config: LLMTuneConfig, ou
                       n_examples=len(texts), seed=config.seed, out_dir=out_dir, modules={"llm": _LoRAView(llm)},
                       d=d, resume=resume, device=device)
     llm.eval()
-    return {"steps": result.steps, "train_seconds": round(result.seconds, 1), "n_texts": len(summaries), "n_per_pass": len(texts),
+    return {"steps": result.steps, "train_seconds": round(result.seconds, 1), "n_texts": len(summaries),
+            "n_per_pass": len(texts),
             "first_loss": round(result.losses[0], 4) if result.losses else None, "final_loss": smoothed(result.losses),
             "trainable_parameters": sum(p.numel() for p in params), "grounded": finding_prefix is not None}
 
