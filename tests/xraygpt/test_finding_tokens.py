@@ -127,6 +127,10 @@ def test_pipeline_with_finding_tokens_saves_loads_and_chats(findings_run, tiny_d
     assert result.exit_code == 0, result.output
     findings = json.loads(result.stdout)["encoder_findings"]
     assert list(findings) == list(OBSERVATIONS) and all(0.0 <= p <= 1.0 for p in findings.values())
+    gated = CliRunner().invoke(app, ["chat", str(tiny_data / "images" / "0002.png"), "--model", str(folder), "--prompt",
+                                     "Describe.", "--json", "--max-new-tokens", "4", "--guidance", "4", "--guidance-gate", "1.01"])
+    assert gated.exit_code == 0, gated.output  # no reading reaches 1.01: nothing to amplify, plain decoding
+    assert json.loads(gated.stdout)["guidance"] == 0 and json.loads(gated.stdout)["guidance_gate"] == 1.01
 
 
 def test_abnormal_studies_repeated(tiny_data):
@@ -164,6 +168,27 @@ def test_lora_trains_with_the_projection_only_when_asked(tiny_run, tiny_data, tm
     assert ("lora" in saved) == train_lora
     if train_lora:  # only the adapters are in the resumable state, never the LLM's own weights
         assert saved["lora"] and all(k.endswith(("lora_a", "lora_b")) for k in saved["lora"])
+
+
+def test_frozen_finding_words_leave_only_the_grid_columns_training(findings_run, tiny_run, tiny_data, tmp_path):
+    from radscribe.xraygpt import load_model
+    from radscribe.xraygpt.data import load_examples, split_examples
+    from radscribe.xraygpt.train_projection import ProjectionTrainConfig, train_projection
+
+    train = split_examples(load_examples(tiny_data), "train")
+    model = load_model(findings_run / "xraygpt-smollm2-lora").model
+    grid = model.encoder.config.token_dim
+    weight, bias = model.projection.weight.detach().clone(), model.projection.bias.detach().clone()
+    config = ProjectionTrainConfig(stage1_steps=2, stage2_steps=1, batch_size=2, warmup=1, max_answer_tokens=8,
+                                   freeze_finding_words=True)
+    train_projection(model, train, config, tmp_path / "frozen", resume=False)
+    assert torch.equal(model.projection.weight[:, grid:], weight[:, grid:]) and torch.equal(model.projection.bias, bias)
+    assert not torch.equal(model.projection.weight[:, :grid], weight[:, :grid])
+    model.projection.weight.sum().backward()  # the hooks are gone after training
+    assert model.projection.weight.grad[:, grid:].abs().sum() > 0
+    grid_only = load_model(tiny_run / "xraygpt-smollm2-lora").model
+    with pytest.raises(ValueError, match="freeze_finding_words"):
+        train_projection(grid_only, train, config, tmp_path / "grid", resume=False)
 
 
 def test_label_question_auc_on_a_trained_checkpoint(tiny_run, tiny_data):
@@ -262,6 +287,29 @@ def test_batched_decoding_gives_the_single_image_answers_with_finding_token_guid
                   for image in images]
         assert generate_batch(model, images, "###Patient: Describe. ###Doctor:", max_new_tokens=6, guidance=weight,
                               batch_size=2) == single
+
+
+def test_gated_guidance_decodes_normal_reads_plainly_in_batches_and_in_chat(findings_run, tiny_data):
+    from radscribe.xraygpt import load_model
+    from radscribe.xraygpt.batch_decode import generate_batch
+    from radscribe.xraygpt.chat import ChatSession, ImageInput
+    from radscribe.xraygpt.data import image_tensor
+    from radscribe.xraygpt.guidance import FINDING_COLUMNS
+
+    loaded = load_model(findings_run / "xraygpt-smollm2-lora")
+    model = loaded.model
+    images = torch.stack([image_tensor(tiny_data / "images" / f"000{i}.png", 64) for i in range(6)])
+    strongest = model.finding_reading(images)[:, FINDING_COLUMNS].amax(1)
+    gate = float(strongest.median())  # some images above the gate, some below
+    guided = strongest >= gate
+    assert 0 < int(guided.sum()) < len(images)
+    prompt = "###Patient: Describe. ###Doctor:"
+    single = [model.generate(image, prompt, max_new_tokens=6, guidance=4.0 if hit else 0.0)
+              for image, hit in zip(images, guided.tolist())]
+    assert generate_batch(model, images, prompt, max_new_tokens=6, guidance=4.0, guidance_gate=gate, batch_size=2) == single
+    for image, hit in zip(images, guided.tolist()):  # chat applies the same gate to its one image
+        session = ChatSession(loaded, ImageInput(image, "x.png", None, "unknown"), guidance=4.0, guidance_gate=gate)
+        assert session.guidance_weight == (4.0 if hit else 0.0)
 
 
 def test_batched_decoding_reads_given_findings(findings_run, tiny_data):

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from radscribe.xraygpt.guidance import guided_logits
+from radscribe.xraygpt.guidance import gated_weights, guided_logits
 
 
 def test_weight_zero_is_plain_decoding():
@@ -22,6 +22,17 @@ def test_guidance_raises_what_the_image_adds_and_drops_implausible_tokens():
     assert math.isclose(float(guided[1]), expected, rel_tol=1e-5)
     # token 3 (p 0.01 < 0.1 x 0.5) is implausible with the image: never picked, however the prior looks
     assert guided[3] == float("-inf") and torch.isfinite(guided[:3]).all()
+
+
+def test_the_gate_guides_only_images_the_encoder_reads_a_finding_in():
+    normal = [0.95] + [0.1] * 13  # No Finding high: not a finding
+    cardiomegaly = [0.2, 0.1, 0.7] + [0.1] * 11
+    borderline = [0.5] + [0.1] * 12 + [0.5]  # support devices exactly at the gate
+    probs = torch.tensor([normal, cardiomegaly, borderline])
+    assert gated_weights(probs, 3.0, 0.5) == [0.0, 3.0, 3.0]
+    assert gated_weights(probs, 3.0, 0.8) == [0.0, 0.0, 0.0]
+    assert gated_weights(probs, 3.0, 0.0) == [3.0, 3.0, 3.0]  # gate 0: every image, as before the gate
+    assert gated_weights(None, 2.0, 0.5) == [2.0]  # grid tokens only: no reading to gate on
 
 
 def test_a_batch_of_rows_is_guided_row_by_row():  # batched decoding guides (B, V) scores at once

@@ -20,7 +20,7 @@ def test_checkpoints_describe_themselves(tiny_run, tiny_data):
     assert main["data"]["splits"] == {"train": 16, "validate": 4, "test": 4}
     assert len(main["data"]["annotations_sha256"]) == 64
     assert main["lora_config"]["rank"] == 2 and main["encoder_config"]["image_size"] == 64
-    assert main["decoding"] == {"guidance": 1.5} and load_model(tiny_run / "xraygpt-smollm2-lora").default_guidance == 1.5
+    assert main["decoding"] == {"guidance": 1.5, "guidance_gate": 0.0} and load_model(tiny_run / "xraygpt-smollm2-lora").default_guidance == 1.5
     assert main["metrics"]["llm_lora"]["val_perplexity_frozen"] > 1
     reliance = main["metrics"]["projection"]["image_reliance"]  # own image vs another study's, held-out studies
     assert reliance["val_loss_own_image"] > 0 and reliance["val_loss_other_image"] > 0

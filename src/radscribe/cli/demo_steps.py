@@ -133,4 +133,4 @@ def _chat_about(image_path: Path) -> dict:
     answer = session.answer(question)
     console.print(f"  Q: {question}\n  XrayGPT: {answer}", highlight=False, markup=False)
     return {"xraygpt": {"question": question, "answer": answer, "model": loaded.name, "labels": label_report(answer),
-                        "guidance": session.guidance_weight}}
+                        "guidance": session.guidance_weight, "guidance_gate": session.gate}}

@@ -60,6 +60,7 @@ def chat(
     top_p: float = typer.Option(0.9, "--top-p", help="Nucleus mass when temperature > 0."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed (reproducible answers)."),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="Image guidance weight: amplify what the image (or, for a model with finding tokens, the encoder's findings) adds to each next-token score, against a null run; 0 = off. Default: the weight in the checkpoint's manifest (decoding.guidance). See docs/xraygpt.md for what it did."),
+    guidance_gate: Optional[float] = typer.Option(None, "--guidance-gate", help="Guide only if the encoder reads a finding (any observation but No Finding) at this probability or more; otherwise decode plainly. 0 = guide every image. Default: the checkpoint's manifest (decoding.guidance_gate)."),
 ) -> None:
     """Talk about a chest radiograph. Interactive by default: answers stream, the conversation is remembered;
     type /reset to forget it, /quit to leave.
@@ -85,12 +86,12 @@ def chat(
     if ood:
         err_console.print(f"[yellow]note:[/] {image}: {OUT_OF_DISTRIBUTION_NOTE}", highlight=False, soft_wrap=True)
     session = ChatSession(loaded, picture, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
-                          guidance=guidance)
+                          guidance=guidance, guidance_gate=guidance_gate)
     if prompt is not None:
         if as_json:
             answer = session.answer(prompt)
             record = {"image": str(image), "question": prompt, "answer": answer, "model": loaded.name,
-                      "guidance": session.guidance_weight,
+                      "guidance": session.guidance_weight, "guidance_gate": session.gate,
                       "labels": label_report(answer), "synthetic_trained": bool(loaded.manifest.get("synthetic")),
                       "out_of_distribution": ood}
             if loaded.model.finding_head is not None:  # what the LLM was shown: the encoder's own reading
@@ -213,6 +214,7 @@ def benchmark_cxr(
     split: str = typer.Option("test", "--split", help="test (default) or validate."),
     max_new_tokens: int = typer.Option(80, "--max-new-tokens", help="Generation length limit."),
     guidance: Optional[float] = typer.Option(None, "--guidance", help="Image guidance weight for the image systems (xraygpt and (c)); 0 = plain greedy. Default: each checkpoint's manifest weight (decoding.guidance)."),
+    guidance_gate: Optional[float] = typer.Option(None, "--guidance-gate", help="Guide only the images whose encoder reads a finding at this probability (0 = every image). Default: each checkpoint's manifest (decoding.guidance_gate)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Images decoded together (same answers as one at a time, faster)."),
     threads: int = typer.Option(2, "--threads", help="torch CPU threads."),
 ) -> None:
@@ -234,7 +236,7 @@ def benchmark_cxr(
     examples = load_examples(data, source)
     report = run_benchmark(examples, model, base_model or None, out,
                            BenchmarkConfig(max_new_tokens=max_new_tokens, limit=limit, split=split, guidance=guidance,
-                                           batch_size=batch_size),
+                                           guidance_gate=guidance_gate, batch_size=batch_size),
                            threads=threads, progress=track)
     from radscribe.xraygpt.evaluate import to_markdown
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 
-from radscribe.xraygpt.guidance import guided_logits
+from radscribe.xraygpt.guidance import gated_weights, guided_logits
 
 
 @torch.inference_mode()
@@ -50,17 +50,24 @@ def decode_runs(model, runs: list[torch.Tensor], max_new_tokens: int, guidance: 
 
 
 def generate_batch(model, images: torch.Tensor, prompt: str, *, max_new_tokens: int = 128, guidance: float = 0.0,
-                   batch_size: int = 16, progress: Callable = lambda it, **_: it, name: str = "",
-                   finding_probs: torch.Tensor | None = None) -> list[str]:
+                   guidance_gate: float = 0.0, batch_size: int = 16, progress: Callable = lambda it, **_: it,
+                   name: str = "", finding_probs: torch.Tensor | None = None) -> list[str]:
     """Greedy answers to one ``prompt`` for every image in ``images`` (N, 1, S, S).
 
-    ``finding_probs`` (N, 14) replaces the finding head's reading (finding tokens only; an experiment's knob:
-    what does the LLM write from findings it is given exactly?).
+    ``guidance_gate`` > 0 guides only the images whose encoder reads a finding (``guidance.gated_weights``);
+    the others decode plainly, in their own batches (no null run). ``finding_probs`` (N, 14) replaces the
+    finding head's reading (finding tokens only; an experiment's knob: what does the LLM write from findings
+    it is given exactly?).
     """
-    answers: list[str] = []
-    chunks = range(0, len(images), batch_size)
-    for start in progress(chunks, total=len(chunks), description=name):
-        probs = finding_probs[start:start + batch_size] if finding_probs is not None else None
-        for row_ids in _decode_chunk(model, images[start:start + batch_size], prompt, max_new_tokens, guidance, probs):
-            answers.append(model.text_from_ids(iter(row_ids)).strip())
+    reading = model.finding_reading(images) if guidance_gate > 0 and guidance else None
+    weights = gated_weights(reading, guidance, guidance_gate) if reading is not None else [guidance] * len(images)
+    groups: dict[float, list[int]] = {}
+    for row, weight in enumerate(weights):
+        groups.setdefault(weight, []).append(row)
+    chunks = [(weight, rows[i:i + batch_size]) for weight, rows in groups.items() for i in range(0, len(rows), batch_size)]
+    answers: list[str] = [""] * len(images)
+    for weight, rows in progress(chunks, total=len(chunks), description=name):
+        probs = finding_probs[rows] if finding_probs is not None else None
+        for row, row_ids in zip(rows, _decode_chunk(model, images[rows], prompt, max_new_tokens, weight, probs)):
+            answers[row] = model.text_from_ids(iter(row_ids)).strip()
     return answers

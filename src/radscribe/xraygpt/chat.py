@@ -17,6 +17,7 @@ import torch
 from radscribe.xraygpt.checkpoint import LoadedModel
 from radscribe.xraygpt.conversation import Turn, build_prompt
 from radscribe.xraygpt.encoder import preprocess, to_unit_range
+from radscribe.xraygpt.guidance import gated_weights
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,22 @@ class ChatSession:
     seed: int | None = 0
     # image guidance weight (radscribe.xraygpt.guidance); 0 = plain decoding; None = the checkpoint's default
     guidance: float | None = None
+    # guide only if the encoder reads a finding at this probability (guidance.gated_weights); None = the checkpoint's
+    guidance_gate: float | None = None
     history: list[Turn] = field(default_factory=list)
 
     @property
     def guidance_weight(self) -> float:
-        return self.loaded.default_guidance if self.guidance is None else self.guidance
+        """The weight this image is decoded with: the set weight, or 0 when the gate finds nothing to amplify."""
+        weight = self.loaded.default_guidance if self.guidance is None else self.guidance
+        gate = self.gate
+        if gate <= 0 or weight == 0:
+            return weight
+        return gated_weights(self.loaded.model.finding_reading(self.image.tensor[None]), weight, gate)[0]
+
+    @property
+    def gate(self) -> float:
+        return self.loaded.default_guidance_gate if self.guidance_gate is None else self.guidance_gate
 
     def reset(self) -> None:
         self.history.clear()

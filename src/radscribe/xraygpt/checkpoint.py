@@ -129,6 +129,11 @@ class LoadedModel:
         """The image guidance weight the checkpoint was validated with (manifest ``decoding``; 0 if none)."""
         return float((self.manifest.get("decoding") or {}).get("guidance", 0.0))
 
+    @property
+    def default_guidance_gate(self) -> float:
+        """Guide only images whose encoder reads a finding at this probability (manifest ``decoding``; 0: all)."""
+        return float((self.manifest.get("decoding") or {}).get("guidance_gate", 0.0))
+
 
 def load_model(name_or_path: str | Path = DEFAULT_MODEL, *, threads: int = 2, llm=None, check: bool = True) -> LoadedModel:
     """An XrayGPT ready to chat: encoder + projection + SmolLM2 (+ LoRA) with the checkpoint's preprocessing.

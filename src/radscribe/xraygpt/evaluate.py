@@ -48,6 +48,7 @@ class BenchmarkConfig:
     instruction: str = SUMMARY_INSTRUCTIONS[0]
     # image guidance weight for the systems that see the image (xraygpt, (c)); None: each checkpoint's default
     guidance: float | None = None
+    guidance_gate: float | None = None  # guide only images the encoder reads a finding in; None: the checkpoint's
     batch_size: int = 16  # images decoded together (the same answers as one by one)
 
     def to_dict(self) -> dict:
@@ -60,8 +61,10 @@ def score_system(predictions: Sequence[str], references: Sequence[str]) -> dict:
     return {**caption_scores(predictions, references), **label_scores(gen_labels, ref_labels)}
 
 
-def guidance_for(config: BenchmarkConfig, loaded) -> float:
-    return loaded.default_guidance if config.guidance is None else config.guidance
+def guidance_for(config: BenchmarkConfig, loaded) -> dict[str, float]:
+    """The decoding a system uses: the config's guidance weight and gate, else the checkpoint's."""
+    return {"guidance": loaded.default_guidance if config.guidance is None else config.guidance,
+            "guidance_gate": loaded.default_guidance_gate if config.guidance_gate is None else config.guidance_gate}
 
 
 def nearest_summaries(encoder, train: Sequence[CxrExample], test_images: torch.Tensor, image_size: int) -> list[str]:
@@ -103,7 +106,7 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
 
     started = time.perf_counter()
     outputs["xraygpt"] = generate_batch(loaded.model, test_images, prompt, max_new_tokens=config.max_new_tokens,
-                                        guidance=weights["xraygpt"], batch_size=config.batch_size, progress=progress,
+                                        **weights["xraygpt"], batch_size=config.batch_size, progress=progress,
                                         name="xraygpt")
     seconds["xraygpt"] = time.perf_counter() - started
 
@@ -125,12 +128,12 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
         started = time.perf_counter()
         outputs["projection-base-llm"] = generate_batch(base.model, load_image_batch(test, base.image_size), prompt,
                                                         max_new_tokens=config.max_new_tokens,
-                                                        guidance=weights["projection-base-llm"],
+                                                        **weights["projection-base-llm"],
                                                         batch_size=config.batch_size, progress=progress, name="base LLM")
         seconds["projection-base-llm"] = time.perf_counter() - started
 
     systems = {name: {**score_system(preds, references), "seconds": round(seconds[name], 1), "about": SYSTEM_NOTES[name],
-                      **({"guidance": weights[name]} if name in weights else {})}
+                      **weights.get(name, {})}
                for name, preds in outputs.items()}
     report = {
         "synthetic": True,
@@ -165,7 +168,9 @@ def to_markdown(report: dict) -> str:
         "",
         f"Scored studies ({report['config'].get('split', 'test')} split): {report['n_test']}; training studies: "
         f"{report['n_train']}; model: `{report['model']}`; greedy decoding"
-        + "".join(f"; `{name}` image guidance {s['guidance']:g}" for name, s in report["systems"].items() if s.get("guidance"))
+        + "".join(f"; `{name}` image guidance {s['guidance']:g}"
+                  + (f" where the encoder reads a finding at p >= {s['guidance_gate']:g}" if s.get("guidance_gate") else "")
+                  for name, s in report["systems"].items() if s.get("guidance"))
         + ".",
         "",
         *([f"**Not held out:** the model's LoRA trained on the report text of {report['lora_text_overlap']} of these "

@@ -11,6 +11,11 @@ models (Leng et al. 2023, VCD):
 restricted to tokens that are plausible with the image (probability at least ``plausibility`` times the
 most likely one's; VCD's adaptive plausibility constraint), so amplification cannot pick a token the
 model itself finds absurd. ``w = 0`` is plain decoding; the null run costs a second forward pass per token.
+
+A gate (``gated_weights``) guides only the images whose encoder reads a finding. On an image it reads as
+normal there is nothing to amplify, and guided decoding only swapped the LLM's usual normal report for a
+rarer phrasing: on the 368 validation studies of run 6 the gate at 0.5 kept macro-F1 (0.408) and the
+hallucination rate (3.1%) of guiding every image and raised ROUGE-L from 0.273 to 0.317 (docs/xraygpt.md).
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from __future__ import annotations
 import math
 
 import torch
+
+from radscribe.cxr.labeler import NO_FINDING, OBSERVATIONS
+
+FINDING_COLUMNS = [i for i, name in enumerate(OBSERVATIONS) if name != NO_FINDING]
 
 
 def guided_logits(with_image: torch.Tensor, without_image: torch.Tensor, weight: float,
@@ -29,3 +38,12 @@ def guided_logits(with_image: torch.Tensor, without_image: torch.Tensor, weight:
     guided = (1 + weight) * log_p - weight * torch.log_softmax(without_image.float(), -1)
     keep = log_p >= log_p.amax(-1, keepdim=True) + math.log(plausibility)
     return guided.masked_fill(~keep, float("-inf"))
+
+
+def gated_weights(finding_probs: torch.Tensor | None, weight: float, gate: float) -> list[float]:
+    """Per image, the guidance weight: ``weight`` where the encoder reads a finding (an observation other than
+    No Finding at probability ``gate`` or more), else 0. ``gate`` 0 or no reading (grid tokens only): ``weight``."""
+    if finding_probs is None or gate <= 0 or weight == 0:
+        return [weight] * (len(finding_probs) if finding_probs is not None else 1)
+    reads_finding = finding_probs[:, FINDING_COLUMNS].amax(-1) >= gate
+    return [weight if hit else 0.0 for hit in reads_finding.tolist()]

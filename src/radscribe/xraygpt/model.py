@@ -132,6 +132,15 @@ class XrayGPT(nn.Module):
                 tokens = finding_token_inputs(tokens, self.finding_head, finding_probs)
         return self.projection(tokens)
 
+    @torch.no_grad()
+    def finding_reading(self, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor | None:
+        """(B, 14) finding probabilities the encoder's probe reads in (B, 1, S, S) images; None for grid tokens only."""
+        if self.visual_tokens != "grid+findings":
+            return None
+        device = self.projection.weight.device
+        return torch.cat([torch.sigmoid(self.finding_head(self.encoder(images[i:i + batch_size].to(device))[0].mean(1)))
+                          for i in range(0, len(images), batch_size)]).cpu()
+
     def null_embeds(self, images: torch.Tensor) -> torch.Tensor | None:
         """Guidance's null run for (B, 1, S, S) images: with finding tokens, the same images with every finding at
         0.5 (what the encoder's reading adds is what guidance amplifies); grid only: no image at all (None)."""

