@@ -249,12 +249,27 @@ def test_grounded_tuning_reads_labels_and_needs_them(tiny_data, tmp_path):
         tune_llm(llm, tokenizer, texts, config, tmp_path / "x", resume=False, finding_prefix=prefix)
     with pytest.raises(ValueError, match="abnormal_repeat"):  # repeating needs the labels of grounded tuning
         tune_llm(llm, tokenizer, texts, replace(config, abnormal_repeat=2), tmp_path / "x", resume=False)
+    with pytest.raises(ValueError, match="finding_balance"):
+        tune_llm(llm, tokenizer, texts, replace(config, finding_balance=50), tmp_path / "x", resume=False)
     metrics = tune_llm(llm, tokenizer, texts, replace(config, abnormal_repeat=3), tmp_path / "y", resume=False,
                        labels=labels, finding_prefix=prefix)
     n_abnormal = sum(is_abnormal(row) for row in labels)
     assert metrics["n_texts"] == len(texts) and metrics["n_per_pass"] == len(texts) + 2 * n_abnormal
     assert metrics["grounded"] and len(seen) == 2 and seen[0].shape == (2, 14)
     assert any(v.abs().sum() > 0 for k, v in lora_state_dict(llm).items() if k.endswith("lora_b"))  # it trained
+
+
+def test_rare_findings_are_repeated_up_to_the_balance():
+    from radscribe.xraygpt.train_llm import with_rare_findings_repeated
+
+    labels = [{"No Finding": 1}] * 4 + [{"Lung Opacity": 1}] * 4 + [{"Lung Opacity": 1, "Pleural Effusion": 1},
+                                                                   {"Fracture": 1, "Pleural Effusion": -1}]
+    order = list(range(len(labels))) + [9]  # the fracture already shown twice
+    shown = with_rare_findings_repeated(order, labels, balance=8)
+    times = {i: shown.count(i) for i in range(len(labels))}
+    # opacity is in 5 summaries: ceil(8 / 5) = 2; effusion (rarest of row 8) in 1: 8; fracture in 1: 8 (2 already)
+    assert times == {0: 1, 1: 1, 2: 1, 3: 1, 4: 2, 5: 2, 6: 2, 7: 2, 8: 8, 9: 8} and shown[:len(order)] == order
+    assert with_rare_findings_repeated(order, labels, balance=100, most=5).count(8) == 5  # capped
 
 
 def test_guidance_on_finding_tokens_contrasts_with_an_uninformative_reading(findings_run, tiny_data):

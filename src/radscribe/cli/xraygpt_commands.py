@@ -94,11 +94,11 @@ def chat(
                       "guidance": session.guidance_weight, "guidance_gate": session.gate,
                       "labels": label_report(answer), "synthetic_trained": bool(loaded.manifest.get("synthetic")),
                       "out_of_distribution": ood}
-            if loaded.model.finding_head is not None:  # what the LLM was shown: the encoder's own reading
-                from radscribe.xraygpt.finding_tokens import finding_probabilities
+            reading = loaded.model.finding_reading(picture.tensor[None])  # what the LLM was shown (finding tokens)
+            if reading is not None:
+                from radscribe.cxr.labeler import OBSERVATIONS
 
-                record["encoder_findings"] = finding_probabilities(loaded.model.encoder, loaded.model.finding_head,
-                                                                   picture.tensor)
+                record["encoder_findings"] = {name: round(float(p), 3) for name, p in zip(OBSERVATIONS, reading[0])}
             console.print_json(json.dumps(record))
         else:
             _stream(session, prompt)

@@ -172,11 +172,3 @@ def train_finding_head(encoder: nn.Module, train_images: torch.Tensor, train_lab
         metrics["val_macro_auc"], metrics["val_auc"] = macro_auc(scores, val_labels)
     log.info("finding head: %s", metrics)
     return head, metrics
-
-
-def finding_probabilities(encoder: nn.Module, head: nn.Linear, image: torch.Tensor) -> dict[str, float]:
-    """One preprocessed (1, S, S) image -> {observation: probability} (what the encoder reads)."""
-    with torch.no_grad():
-        probs = torch.sigmoid(head(encoder(image[None])[0].mean(1)))[0]
-    return {name: round(float(p), 3) for name, p in zip(OBSERVATIONS, probs)}
-

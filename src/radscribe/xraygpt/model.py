@@ -17,7 +17,7 @@ from torch import nn
 from radscribe.llm.sampling import IncrementalText, pick_next_token
 from radscribe.xraygpt.conversation import END
 from radscribe.xraygpt.encoder import VisualEncoder
-from radscribe.xraygpt.finding_tokens import check_visual_tokens, finding_token_inputs
+from radscribe.xraygpt.finding_tokens import check_visual_tokens, finding_token_inputs, pooled_features
 from radscribe.xraygpt.guidance import guided_logits
 from radscribe.xraygpt.lora import LoRAConfig, add_lora
 
@@ -133,13 +133,12 @@ class XrayGPT(nn.Module):
         return self.projection(tokens)
 
     @torch.no_grad()
-    def finding_reading(self, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor | None:
+    def finding_reading(self, images: torch.Tensor) -> torch.Tensor | None:
         """(B, 14) finding probabilities the encoder's probe reads in (B, 1, S, S) images; None for grid tokens only."""
         if self.visual_tokens != "grid+findings":
             return None
-        device = self.projection.weight.device
-        return torch.cat([torch.sigmoid(self.finding_head(self.encoder(images[i:i + batch_size].to(device))[0].mean(1)))
-                          for i in range(0, len(images), batch_size)]).cpu()
+        features = pooled_features(self.encoder, images.to(self.projection.weight.device))
+        return torch.sigmoid(self.finding_head(features)).cpu()
 
     def null_embeds(self, images: torch.Tensor) -> torch.Tensor | None:
         """Guidance's null run for (B, 1, S, S) images: with finding tokens, the same images with every finding at
