@@ -44,8 +44,9 @@ class LLMTuneConfig:
     # summaries have one; with 1, SmolLM2 learned to write the normal report whatever the finding tokens said.
     abnormal_repeat: int = 1
     # grounded tuning only: a summary is shown at least ceil(finding_balance / n) times per pass (at most 10), n the
-    # number of tuning summaries with its rarest finding; 0 = off. Effusion (88 of 2,691) and atelectasis (139)
-    # were almost never written even from true-label tokens with abnormal_repeat 3 (docs/xraygpt.md).
+    # number of tuning summaries with its rarest finding; 0 = off. Tried because effusion (88 of 2,691) and
+    # atelectasis (139) were almost never written even from true-label tokens; run 6's LoRA resumed 400 steps at
+    # 500 fell from 0.408 to 0.298 validation macro-F1 (it wrote rare sentences into normal reports), so it is off.
     finding_balance: int = 0
 
     def to_dict(self) -> dict:
