@@ -15,8 +15,12 @@ every correct caption says "no visible ..." and scores near 4. Two checks:
   volume, resampling) that ideal phantoms never have: if softening phantoms makes "blur" appear and
   sharpening real slices makes it go, the cue is the anatomy's own sharpness.
 * ``fov``: SYNTHETIC phantoms reconstructed on a targeted (zoomed-in) or wider field of view: the
-  whole phantom is scanned on a finer (or coarser) grid and the central N x N pixels are kept, which
-  is what a targeted reconstruction from full projections shows.
+  whole phantom is scanned on a finer grid and the central N x N pixels are kept, which is what a
+  targeted reconstruction from full projections shows; or the phantom is padded with air and
+  resampled to a coarser grid before the scan (a wide field: a head holder's, a small patient's).
+* ``anatomy`` also turns each slice by 90 degrees (a patient on the side, an image stored turned) and
+  makes everything between -1000 and -200 HU 15% more negative (real slices' air reads about -950 HU on
+  average: their own noise, clipped at -1000 when they become a phantom, and foam pads; phantom air is -1000).
 
     .venv/bin/python benchmarks/ctiqa_clean_scans.py kernel --json kernels.json
     .venv/bin/python benchmarks/ctiqa_clean_scans.py fov --json fov.json
@@ -35,7 +39,7 @@ import numpy as np
 
 KERNELS = {"soft (hann 0.4 lp/mm)": ("hann", 0.4), "standard (default)": ("hann", 0.75),
            "sharp (shepp-logan, Nyquist)": ("shepp-logan", None)}
-FOV_FACTORS = (0.3, 0.5, 0.75, 1.0, 1.4)  # reconstructed field of view / the phantom's own
+FOV_FACTORS = (0.3, 0.5, 0.75, 1.0, 1.4, 1.9)  # reconstructed field of view / the phantom's own
 DOSE_FRACTIONS = (0.03, 0.1, 0.25, 1.0, 4.0)  # of the reference dose (make-ctiqa: low dose 0.005-0.4); 1.0 as in the kernel check
 
 
@@ -71,7 +75,8 @@ def kernel_scans(size: int, seeds: int):
             yield f"{'synthetic' if phantom.synthetic else 'real'} | {name}", phantom.anatomy_id, image
 
 
-ANATOMY_VARIANTS = ("as is", "softened 0.5 mm", "softened 1 mm", "sharpened", "air outside body")
+ANATOMY_VARIANTS = ("as is", "softened 0.5 mm", "softened 1 mm", "sharpened", "air outside body", "turned 90 degrees",
+                    "air-side HU x1.15")
 
 
 def changed_anatomy(hu: np.ndarray, spacing_mm: float, body: np.ndarray, variant: str) -> np.ndarray:
@@ -85,6 +90,10 @@ def changed_anatomy(hu: np.ndarray, spacing_mm: float, body: np.ndarray, variant
     if variant == "air outside body":
         near_body = ndimage.binary_dilation(body, iterations=max(1, int(round(10 / spacing_mm))))
         return np.where(near_body, hu, -1000.0).astype(np.float32)
+    if variant == "turned 90 degrees":  # a patient lying on the side, or an image stored turned
+        return np.ascontiguousarray(np.rot90(hu))
+    if variant == "air-side HU x1.15":  # -1000..-200 HU made 15% more negative: air, gas, foam and their edges
+        return np.where((hu > -1000) & (hu < -200), hu * 1.15, hu).astype(np.float32)
     return hu
 
 
@@ -92,42 +101,31 @@ def anatomy_scans(size: int, seeds: int):
     for phantom in _synthetic_and_real(size, seeds):
         for variant in ANATOMY_VARIANTS:
             hu = changed_anatomy(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask, variant)
-            image = clean_scan(hu, phantom.pixel_spacing_mm, phantom.body_mask)
+            body = np.ascontiguousarray(np.rot90(phantom.body_mask)) if variant.startswith("turned") else phantom.body_mask
+            image = clean_scan(hu, phantom.pixel_spacing_mm, body)
             yield f"{'synthetic' if phantom.synthetic else 'real'} | {variant}", phantom.anatomy_id, image
 
 
 def fov_scans(size: int, seeds: int):
+    from radscribe.ctiqa.dataset.pipeline import widen_phantom
     from radscribe.ctiqa.phantoms import ANATOMIES, make_phantom
 
     for anatomy in ANATOMIES:
         for seed in range(seeds):
             full_fov = make_phantom(anatomy, seed, size).fov_mm
             for factor in FOV_FACTORS:
-                # zoomed in: the same patient on a finer grid, centre kept; wider: padded with air, shrunk after
-                grid = int(round(size / factor)) if factor <= 1 else int(round(size * factor))
-                phantom = make_phantom(anatomy, seed, grid) if factor <= 1 else _padded(make_phantom(anatomy, seed, size), grid)
-                image = clean_scan(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask)
-                if factor > 1:  # wide field: the padded scan brought back to N x N
-                    from scipy import ndimage
-
-                    image = ndimage.zoom(image, size / grid, order=1, grid_mode=True, mode="nearest")[:size, :size]
-                else:
+                # zoomed in: the same patient on a finer grid, centre kept; wider: the patient's truth map padded
+                # with air and resampled to N x N, then scanned on that coarser grid (make-ctiqa --wide-fov; until
+                # 2026-11-30 the padded scan was shrunk after reconstruction, which also smoothed its noise)
+                if factor <= 1:
+                    grid = int(round(size / factor))
+                    phantom = make_phantom(anatomy, seed, grid)
                     start = (grid - size) // 2
-                    image = image[start:start + size, start:start + size]
+                    image = clean_scan(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask)[start:start + size, start:start + size]
+                else:
+                    phantom = widen_phantom(make_phantom(anatomy, seed, size), factor)
+                    image = clean_scan(phantom.hu, phantom.pixel_spacing_mm, phantom.body_mask)
                 yield f"fov x{factor}", f"{phantom.anatomy_id} ({round(full_fov * factor)} mm)", image
-
-
-def _padded(phantom, grid: int):
-    """The phantom in the middle of a larger air field (same pixel size): a wider reconstruction."""
-    from dataclasses import replace
-
-    n = phantom.hu.shape[0]
-    start = (grid - n) // 2
-    hu = np.full((grid, grid), -1000.0, np.float32)
-    hu[start:start + n, start:start + n] = phantom.hu
-    body = np.zeros((grid, grid), bool)
-    body[start:start + n, start:start + n] = phantom.body_mask
-    return replace(phantom, hu=hu, body_mask=body, regions={}, metal_sites={}, lesions=[])
 
 
 def main() -> None:

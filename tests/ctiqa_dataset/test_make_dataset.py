@@ -166,3 +166,34 @@ def test_folders_from_before_targeted_fov_still_resume(tmp_path):
     assert make_dataset(cfg)["made"] == 2
     with pytest.raises(ConfigError, match="targeted_fov"):
         make_dataset(DatasetConfig(out=str(tmp_path / "old"), n=2, size=SIZE, targeted_fov=0.5))
+
+
+def test_wide_field_of_view_slices(tmp_path):
+    """--wide-fov: the same patient on a wider field (body smaller in the matrix); other slices unchanged."""
+    from radscribe.ctiqa.dataset.pipeline import widen_phantom
+    from radscribe.ctiqa.phantoms import make_phantom
+
+    plain, wide = tmp_path / "plain", tmp_path / "wide"
+    make_dataset(DatasetConfig(out=str(plain), n=8, seed=3, size=SIZE, anatomies=("pelvis",)))
+    make_dataset(DatasetConfig(out=str(wide), n=8, seed=3, size=SIZE, anatomies=("pelvis",), wide_fov=0.5))
+    before = {r["index"]: r for r in read_records(plain / "annotations.jsonl")}
+    after = read_records(wide / "annotations.jsonl")
+    widened = [r for r in after if r["wide_fov"]]
+    assert 0 < len(widened) < len(after)
+    for r in after:
+        same = before[r["index"]]
+        if r["wide_fov"]:  # the same acquisition of the same patient, on a 1.2-1.9x field
+            assert r["anatomy_id"] == same["anatomy_id"] and r["params"]["seed"] == same["params"]["seed"]
+            assert [m["site"] for m in r["params"]["metal"]] == [m["site"] for m in same["params"]["metal"]]
+            assert 1.09 * same["fov_mm"] < r["fov_mm"] <= min(1.95 * same["fov_mm"], 500) * 1.01
+        else:  # its own random stream: a slice that is not wide is the very slice made without --wide-fov
+            assert r == {**same, "wide_fov": False}
+            assert (wide / r["image"]).read_bytes() == (plain / same["image"]).read_bytes()
+
+    phantom = make_phantom("pelvis", 2, SIZE)
+    wider = widen_phantom(phantom, 1.5)
+    assert wider.hu.shape == (SIZE, SIZE) and wider.fov_mm == pytest.approx(1.5 * phantom.fov_mm, rel=0.02)
+    assert wider.body_mask.sum() == pytest.approx(phantom.body_mask.sum() / 1.5 ** 2, rel=0.1)
+    for name, (r, c) in wider.metal_sites.items():  # implants stay on the same anatomy: bone under each hip
+        assert wider.hu[int(round(r)), int(round(c))] > 200, name
+        assert abs(r - (SIZE - 1) / 2) < abs(phantom.metal_sites[name][0] - (SIZE - 1) / 2) + 1

@@ -30,6 +30,9 @@ def make_ctiqa(
     targeted_fov: float = typer.Option(0.0, "--targeted-fov", min=0.0, max=1.0,
                                        help="Share of slices reconstructed on a targeted field of view (40-90% of the "
                                             "body's), as scanners do for spine or small parts; 0.3 is a good start."),
+    wide_fov: float = typer.Option(0.0, "--wide-fov", min=0.0, max=1.0,
+                                   help="Share of the other slices reconstructed on a field wider than the body needs "
+                                        "(120-190%: a head holder's field, a small patient in a body field)."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write README.md, plots and preview_grid.png at the end."),
 ) -> None:
     """Build the SYNTHETIC CT-IQA dataset: phantom (or real) slice -> simulated scan -> annotation -> caption.
@@ -40,13 +43,13 @@ def make_ctiqa(
 
     Example: [bold]radscribe data make-ctiqa --out ctiqa --n 200 --size 256 --workers 2[/]
 
-    With targeted fields: [bold]radscribe data make-ctiqa --out ctiqa --n 3000 --size 256 --targeted-fov 0.3 -j 2[/]
+    With targeted and wide fields: [bold]radscribe data make-ctiqa --out ctiqa --n 3000 --size 256 --targeted-fov 0.2 --wide-fov 0.25 -j 2[/]
     """
     from radscribe.ctiqa.dataset import DatasetConfig, make_dataset
 
     cfg = DatasetConfig(out=str(out), n=n, seed=seed, size=size, per_patient=per_patient, dicom=dicom, workers=workers,
                         anatomies=tuple(a.strip() for a in anatomies.split(",") if a.strip()),
-                        real=[str(p) for p in real or []], targeted_fov=targeted_fov)
+                        real=[str(p) for p in real or []], targeted_fov=targeted_fov, wide_fov=wide_fov)
     summary = make_dataset(cfg, progress=lambda it, total: track(it, total, "scanning slices"))
     _finish(out, summary, card)
 

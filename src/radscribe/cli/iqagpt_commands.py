@@ -146,6 +146,8 @@ def train_captioner_cmd(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Override the batch size."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Override the seed (default 0)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default 2)."),
+    transposes: Optional[bool] = typer.Option(None, "--transposes/--no-transposes",
+                                              help="Also turn training slices by 90 degrees (default: the config's; off in small)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 
@@ -161,7 +163,7 @@ def train_captioner_cmd(
     """
     from radscribe.iqagpt.train import get_config, train_captioner
 
-    cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads)
+    cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads, transposes=transposes)
     command = "radscribe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train_captioner(data, out, cfg, command=command,
                               progress=lambda it, total, desc: track(it, total=total, description=desc))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -171,6 +171,15 @@ def _always_none(true_aspects: np.ndarray) -> float | None:
     return float(np.mean([(true_aspects[known[:, j], j] == 0).mean() for j in range(true_aspects.shape[1]) if known[:, j].any()]))
 
 
+def same_augmentation(baseline: BaselineConfig, captioner_train_config: dict) -> BaselineConfig:
+    """The baselines augmented as the captioner under test was (its manifest's train_config): like for like."""
+    keys = ("shift_px", "flips", "transposes")
+    # a manifest from before transposes existed was trained without them
+    known = {"transposes": False} if "flips" in captioner_train_config else {}
+    known.update({k: captioner_train_config[k] for k in keys if k in captioner_train_config})
+    return replace(baseline, **known)
+
+
 def train_baselines(cfg: BenchmarkConfig, train: CTIQAData, progress: Progress | None) -> tuple[dict, dict]:
     enc = EncoderConfig(widths=tuple(cfg.baseline.widths), stem_stride=cfg.baseline.stem_stride)
     canonical_captions(train, 0)  # CLIP-IQA learns from the same wording as the captioner
@@ -198,6 +207,7 @@ def run_benchmark(cfg: BenchmarkConfig, progress: Progress | None = None) -> dic
     out.mkdir(parents=True, exist_ok=True)
     wrap = progress or (lambda it, total, desc: it)
     assessor = load_assessor(cfg.model)  # one thread: fastest for captioning (see Assessor.threads)
+    cfg = replace(cfg, baseline=same_augmentation(cfg.baseline, assessor.loaded.manifest.get("train_config") or {}))
     data_dir = Path(cfg.data)
     train = load_splits(data_dir, ["train"], progress=lambda it: wrap(it, len(it), "preprocessing train"))
     baselines, baseline_info = train_baselines(cfg, train, progress)

@@ -23,7 +23,7 @@ from radscribe.iqagpt.checkpoint import save_captioner
 from radscribe.iqagpt.data import CTIQAData, canonical_captions, load_splits
 from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
-from radscribe.iqagpt.preprocess import to_model_input
+from radscribe.iqagpt.preprocess import AIR_HU, preprocess_uint8, to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,10 @@ class TrainConfig:
     max_len: int = 72
     shift_px: int = 8  # random translation (air-padded): quality does not depend on where the body sits
     flips: bool = True  # random up-down and left-right flips (left-right only where the caption names no side)
+    # random transposes (with the flips: every 90-degree turn): the shipped captioner read 5 of 8 clean phantoms
+    # turned 90 degrees as degraded (benchmarks/ctiqa_clean_scans.py anatomy); only where the caption names no
+    # side. Off in "small" until a checkpoint trained with it is shipped (docs/iqagpt.md, wide-field experiment)
+    transposes: bool = False
     limit: int | None = None  # use only the first N training records (quick experiments)
     aux_weight: float = 1.0  # auxiliary score/aspect heads on the image encoder (see CaptionerConfig)
     caption_seed: int | None = 0  # re-describe annotations with this template seed (one wording); None = stored captions
@@ -74,10 +78,10 @@ def encode_captions(tokenizer: WordTokenizer, captions: list[str], max_len: int)
 
 
 def random_shift(images: torch.Tensor, max_px: int, gen: torch.Generator) -> torch.Tensor:
-    """Translate each image by up to ``max_px`` pixels; uncovered pixels become 0 (air in both windows)."""
+    """Translate each image by up to ``max_px`` pixels; uncovered pixels become air (its value in each window)."""
     if max_px <= 0:
         return images
-    out = torch.zeros_like(images)
+    out = air_like(images)
     n = images.shape[-1]
     for i, (dy, dx) in enumerate(torch.randint(-max_px, max_px + 1, (images.shape[0], 2), generator=gen).tolist()):
         ys, yd = (slice(0, n - dy), slice(dy, n)) if dy >= 0 else (slice(-dy, n), slice(0, n + dy))
@@ -94,20 +98,32 @@ def mirror_ok(captions: list[str]) -> torch.Tensor:
     return torch.tensor([SIDE_WORDS.search(c) is None for c in captions], dtype=torch.bool)
 
 
-def augment(images: torch.Tensor, cfg, gen: torch.Generator, mirror: torch.Tensor | None = None) -> torch.Tensor:
-    """Training-time augmentation shared by the captioner and the baselines: shift, then flips.
+def air_like(images: torch.Tensor) -> torch.Tensor:
+    """A batch shaped like ``images`` filled with air as the model sees it in each window channel."""
+    air = torch.from_numpy(preprocess_uint8(np.full((1, 1), AIR_HU, np.float32), size=1)[:, 0, 0]).float() / 255.0
+    return air.to(images.dtype)[None, :, None, None].expand_as(images).clone()
 
-    Image quality does not depend on where the body sits or which way up it lies; flips multiply the
-    views of each slice without changing any label (a side-naming caption is never mirrored).
+
+def augment(images: torch.Tensor, cfg, gen: torch.Generator, mirror: torch.Tensor | None = None) -> torch.Tensor:
+    """Training-time augmentation shared by the captioner and the baselines: shift, flips, transposes.
+
+    Image quality does not depend on where the body sits or which way up it lies; flips and transposes
+    multiply the views of each slice without changing any label (a side-naming caption is never
+    mirrored or turned).
     """
     images = random_shift(images, cfg.shift_px, gen)
     if not cfg.flips:
         return images
-    coin = torch.rand(images.shape[0], 2, generator=gen) < 0.5
+    transposes = cfg.transposes
+    coin = torch.rand(images.shape[0], 3 if transposes else 2, generator=gen) < 0.5
     up_down = coin[:, 0][:, None, None, None]
     left_right = (coin[:, 1] if mirror is None else coin[:, 1] & mirror)[:, None, None, None]
     images = torch.where(up_down, images.flip(-2), images)
-    return torch.where(left_right, images.flip(-1), images)
+    images = torch.where(left_right, images.flip(-1), images)
+    if not transposes:
+        return images
+    turn = (coin[:, 2] if mirror is None else coin[:, 2] & mirror)[:, None, None, None]
+    return torch.where(turn, images.transpose(-2, -1), images)
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:

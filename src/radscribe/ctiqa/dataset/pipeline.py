@@ -66,6 +66,42 @@ def crop_phantom(full: Phantom, size: int) -> tuple[Phantom, int]:
     return field, offset
 
 
+def widen_phantom(phantom: Phantom, factor: float) -> Phantom:
+    """The same patient reconstructed on a ``factor`` times wider field (factor > 1), same matrix size.
+
+    A scanner's display field is the technologist's choice (a 250 mm head holder, a 500 mm field for a
+    small patient), so the body fills less of the image than our phantoms' snug fields. The truth map
+    is padded with air and resampled to the matrix exactly as a real slice is (linear, see
+    ``phantoms.real.slice_to_phantom``); masks by nearest neighbour, implant and lesion centres scaled.
+    """
+    from scipy import ndimage
+
+    n = phantom.hu.shape[0]
+    pad = int(round(n * (factor - 1.0) / 2.0))
+    m = n + 2 * pad
+    zoom = n / m
+
+    def widen(a: np.ndarray, fill, order: int) -> np.ndarray:
+        if a.dtype == bool:
+            return widen(a.astype(np.uint8), 0, 0) > 0
+        out = np.full((m, m), fill, a.dtype)
+        out[pad:pad + n, pad:pad + n] = a
+        return ndimage.zoom(out, zoom, order=order, mode="nearest", grid_mode=True)
+
+    def move(rc) -> tuple[float, float]:
+        return (round((float(rc[0]) + pad + 0.5) * zoom - 0.5, 2), round((float(rc[1]) + pad + 0.5) * zoom - 0.5, 2))
+
+    hu = widen(phantom.hu, np.float32(-1000.0), 1)
+    return replace(
+        phantom, hu=hu, pixel_spacing_mm=phantom.pixel_spacing_mm * m / n,
+        body_mask=widen(phantom.body_mask, False, 0),
+        regions={name: widen(mask, False, 0) for name, mask in phantom.regions.items()},
+        metal_sites={name: move(rc) for name, rc in phantom.metal_sites.items()},
+        lesions=[{**lesion, "center_rc": move(lesion["center_rc"])} if "center_rc" in lesion else lesion
+                 for lesion in phantom.lesions],
+        info={**phantom.info, "wide_fov_mm": round(m * phantom.pixel_spacing_mm, 1), "snug_fov_mm": round(phantom.fov_mm, 1)})
+
+
 def run_targeted_slice(full: Phantom, size: int, seed: int) -> tuple[SliceResult, Phantom]:
     """A targeted reconstruction: the whole patient is scanned (``full``, on a fine grid) and the central
     ``size`` pixels are kept, as a scanner reconstructs a smaller field of view from complete projections.

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from radscribe.ctiqa.dataset.pipeline import cached_phantom, run_slice, run_targeted_slice
+from radscribe.ctiqa.dataset.pipeline import cached_phantom, run_slice, run_targeted_slice, widen_phantom
 from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, RecordLog, json_safe, read_records
 from radscribe.ctiqa.dataset.splits import SliceSpec, plan_slices, seed_for
 from radscribe.ctiqa.phantoms import ANATOMIES, Phantom, heldout_real_ct_paths, real_phantoms
@@ -57,6 +57,10 @@ class DatasetConfig:
     # real scans come with fields from under 100 mm to over 400 mm, and a model that saw one per anatomy
     # reads a zoomed clean slice as degraded (benchmarks/ctiqa_clean_scans.py fov)
     targeted_fov: float = 0.0
+    # share of the other synthetic slices reconstructed on a wider field than the body needs (120-190% of it):
+    # a clean head in a 250 mm holder field or a small patient in a 500 mm field was read as blurred
+    # (benchmarks/ctiqa_clean_scans.py fov); labels are unchanged, the reference is the same wide scan
+    wide_fov: float = 0.0
 
     def validate(self) -> None:
         if self.n < 1:
@@ -74,6 +78,8 @@ class DatasetConfig:
             raise ConfigError(f"--workers must be at least 1, got {self.workers}")
         if not 0.0 <= self.targeted_fov <= 1.0:
             raise ConfigError(f"--targeted-fov is a share of slices in [0, 1], got {self.targeted_fov}")
+        if not 0.0 <= self.wide_fov <= 1.0:
+            raise ConfigError(f"--wide-fov is a share of slices in [0, 1], got {self.wide_fov}")
 
     def settings(self) -> dict[str, Any]:
         """What fixes the content (not where it goes or how many processes make it), with the protocol version:
@@ -96,6 +102,7 @@ class Task:
     out: str
     phantom: Phantom | None = None  # real anatomy travels with the task; phantoms are made in the worker
     targeted_fov: float = 0.0
+    wide_fov: float = 0.0
 
 
 def make_dataset(cfg: DatasetConfig, progress: Callable[[Iterator, int], Iterator] | None = None) -> dict[str, Any]:
@@ -140,6 +147,7 @@ def _check_settings(out: Path, cfg: DatasetConfig) -> None:
         saved = json.loads(path.read_text()).get("settings", {})
         saved.setdefault("protocol_version", settings["protocol_version"])  # folders from before it was recorded
         saved.setdefault("targeted_fov", 0.0)
+        saved.setdefault("wide_fov", 0.0)
         diff = sorted(k for k in set(settings) | set(saved) if saved.get(k) != settings.get(k))
         if diff:
             raise ConfigError(f"{out} holds a dataset built with other settings ({', '.join(diff)} differ); "
@@ -159,7 +167,8 @@ def _remove_stale_temporaries(out: Path) -> None:
 def _plan(cfg: DatasetConfig) -> list[Task]:
     if not cfg.real:
         specs = plan_slices(cfg.n, cfg.seed, tuple(cfg.anatomies), cfg.per_patient)
-        return [Task(s, cfg.size, cfg.dicom, cfg.out, targeted_fov=cfg.targeted_fov) for s in specs]
+        return [Task(s, cfg.size, cfg.dicom, cfg.out, targeted_fov=cfg.targeted_fov, wide_fov=cfg.wide_fov)
+                for s in specs]
     phantoms = list(real_phantoms(cfg.real, cfg.size))
     if not phantoms:
         raise NoImagesFoundError(cfg.real[0], "no usable CT slice in HU found here (need modality CT, >= 128 px)")
@@ -214,25 +223,42 @@ def _init_worker() -> None:
 # targeted field / the body's field, one of a few levels: each level is one grid size, so its projector is
 # built once per worker and reused (a continuous draw rebuilt one per slice, several times slower)
 FIELD_LEVELS = (0.4, 0.5, 0.6, 0.75, 0.9)
+WIDE_LEVELS = (1.2, 1.4, 1.6, 1.9)
+MAX_FIELD_MM = 500.0  # the widest display field of most scanners
 
 
 def field_fraction(task: Task) -> float:
-    """1.0, or the targeted field fraction for this slice (its own random stream; real anatomy: always 1.0)."""
-    if task.phantom is not None or task.targeted_fov <= 0.0:
+    """1.0, the targeted field fraction (< 1) or the wide field factor (> 1) for this slice.
+
+    Targeted and wide draws have their own random streams, so adding wide fields leaves every
+    targeted choice (and every slice that is neither) as it was. Real anatomy: always 1.0.
+    """
+    if task.phantom is not None:
         return 1.0
-    rng = np.random.default_rng([task.spec.seed, 0xF0F])
-    if rng.random() >= task.targeted_fov:
-        return 1.0
-    return float(FIELD_LEVELS[int(rng.integers(len(FIELD_LEVELS)))])
+    if task.targeted_fov > 0.0:
+        rng = np.random.default_rng([task.spec.seed, 0xF0F])
+        if rng.random() < task.targeted_fov:
+            return float(FIELD_LEVELS[int(rng.integers(len(FIELD_LEVELS)))])
+    if task.wide_fov > 0.0:
+        rng = np.random.default_rng([task.spec.seed, 0x1DE])
+        if rng.random() < task.wide_fov:
+            return float(WIDE_LEVELS[int(rng.integers(len(WIDE_LEVELS)))])
+    return 1.0
 
 
 def make_record(task: Task) -> dict[str, Any]:
     """Make one slice: simulate, annotate, caption, write its images; return its record."""
     spec = task.spec
     fraction = field_fraction(task)
+    if fraction > 1.0:  # no wider than a scanner's display field
+        fraction = min(fraction, MAX_FIELD_MM / cached_phantom(spec.anatomy, spec.phantom_seed, task.size).fov_mm)
+        fraction = fraction if fraction >= 1.1 else 1.0
     if fraction < 1.0:  # the same patient on a finer grid, of which the central task.size pixels are kept
         full = cached_phantom(spec.anatomy, spec.phantom_seed, int(round(task.size / fraction)))
         result, phantom = run_targeted_slice(full, task.size, spec.seed)
+    elif fraction > 1.0:  # the same patient on a coarser grid: a wider field, the body smaller in it
+        phantom = widen_phantom(cached_phantom(spec.anatomy, spec.phantom_seed, task.size), fraction)
+        result = run_slice(phantom, spec.seed)
     else:
         phantom = task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size)
         result = run_slice(phantom, spec.seed)
@@ -265,6 +291,7 @@ def make_record(task: Task) -> dict[str, Any]:
         "pixel_spacing_mm": float(phantom.pixel_spacing_mm),
         "fov_mm": round(float(phantom.fov_mm), 1),
         "targeted_fov": fraction < 1.0,
+        "wide_fov": fraction > 1.0,
     }
     if task.dicom:
         from radscribe.ctiqa.dataset.dicom_out import write_ct_dicom

@@ -46,6 +46,7 @@ class BaselineConfig:
     stem_stride: int = TrainConfig.stem_stride
     shift_px: int = TrainConfig.shift_px
     flips: bool = TrainConfig.flips
+    transposes: bool = TrainConfig.transposes
 
 
 def fit(model, data: CTIQAData, cfg: BaselineConfig,
