@@ -89,3 +89,33 @@ def test_real_folder_without_ct_is_bad_input(tmp_path, pydicom_test_dir):
     result = runner.invoke(app, ["data", "make-ctiqa", "--out", str(tmp_path / "r"), "--n", "2", "--size", "128",
                                  "--real", str(pydicom_test_dir / "MR_small.dcm"), "--no-card"])
     assert result.exit_code == 2 and "MR_small.dcm" in result.output
+
+
+def test_real_volume_as_training_anatomy(tmp_path):
+    """A user's CT volume (here NRRD) becomes training anatomy: its slices are one patient, split by patient."""
+    import nrrd
+
+    from radscribe.ctiqa.phantoms import make_phantom
+
+    volume = np.stack([make_phantom("chest", s, 128).hu for s in (3, 4)], axis=-1).transpose(1, 0, 2)  # (x, y, z)
+    path = tmp_path / "patient.nrrd"
+    nrrd.write(str(path), volume.astype(np.int16), {"space": "left-posterior-superior",
+                                                      "space directions": np.diag([2.7, 2.7, 5.0])})
+    out = tmp_path / "real-train"
+    result = runner.invoke(app, ["data", "make-ctiqa", "--out", str(out), "--n", "4", "--size", "128", "--per-patient",
+                                 "1", "--real", str(path), "--real-split", "by-patient", "--no-card"])
+    assert result.exit_code == 0, result.output
+    records = read_records(out)
+    assert {r["split"] for r in records} == {"train"}  # one patient: under 3, all of it trains
+    assert {r["anatomy_id"].rsplit("-f", 1)[1] for r in records} == {"0", "1"}
+    assert all(r["synthetic_anatomy"] is False and r["source"].endswith(("#0", "#1")) for r in records)
+
+
+@pytest.mark.skipif(not heldout_real_ct_paths(), reason="pydicom-data not installed")
+def test_heldout_slices_cannot_become_training_data(tmp_path):
+    held = heldout_real_ct_paths()[0]
+    for split in ("train", "by-patient"):
+        result = runner.invoke(app, ["data", "make-ctiqa", "--out", str(tmp_path / split), "--n", "2", "--size", "128",
+                                     "--real", str(held), "--real-split", split, "--no-card"])
+        assert result.exit_code != 0 and "held-out" in result.output and held.name in result.output
+        assert not (tmp_path / split).exists()

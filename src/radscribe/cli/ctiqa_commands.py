@@ -1,4 +1,4 @@
-"""`radscribe data make-ctiqa / make-ctiqa-heldout / ctiqa-card / import-ldctiqac / import-csv / merge-ctiqa`."""
+"""`radscribe data make-ctiqa / make-ctiqa-heldout / fetch-ct-volumes / ctiqa-card / import-ldctiqac / import-csv / merge-ctiqa`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,12 @@ def make_ctiqa(
     per_patient: int = typer.Option(2, "--per-patient", help="Slices per phantom patient, each degraded differently."),
     dicom: bool = typer.Option(False, "--dicom", help="Also write each degraded slice as CT DICOM (marked SYNTHETIC)."),
     workers: int = typer.Option(1, "--workers", "-j", help="Processes; use one per CPU core."),
-    real: Optional[list[Path]] = typer.Option(None, "--real", help="Real CT files/folders as the anatomy (split 'real')."),
+    real: Optional[list[Path]] = typer.Option(None, "--real", help="Real CT files/folders (DICOM, NIfTI, NRRD) as the "
+                                              "anatomy instead of phantoms; each slice scanned --per-patient ways."),
+    real_split: str = typer.Option("real", "--real-split",
+                                   help="Split of the --real slices: real (evaluation only), train, val, test, or "
+                                        "by-patient (80/10/10 by source volume). The held-out pydicom-data slices "
+                                        "are refused for training."),
     targeted_fov: float = typer.Option(0.0, "--targeted-fov", min=0.0, max=1.0,
                                        help="Share of slices reconstructed on a targeted field of view (40-90% of the "
                                             "body's), as scanners do for spine or small parts; 0.3 is a good start."),
@@ -44,12 +49,15 @@ def make_ctiqa(
     Example: [bold]radscribe data make-ctiqa --out ctiqa --n 200 --size 256 --workers 2[/]
 
     With targeted and wide fields: [bold]radscribe data make-ctiqa --out ctiqa --n 3000 --size 256 --targeted-fov 0.2 --wide-fov 0.25 -j 2[/]
+
+    Your own CT as training anatomy (merge it with a phantom set by merge-ctiqa): [bold]radscribe data make-ctiqa --out ctiqa-real --real my_ct/ --real-split by-patient --n 600 --per-patient 3 --size 256 -j 2[/]
     """
     from radscribe.ctiqa.dataset import DatasetConfig, make_dataset
 
     cfg = DatasetConfig(out=str(out), n=n, seed=seed, size=size, per_patient=per_patient, dicom=dicom, workers=workers,
                         anatomies=tuple(a.strip() for a in anatomies.split(",") if a.strip()),
-                        real=[str(p) for p in real or []], targeted_fov=targeted_fov, wide_fov=wide_fov)
+                        real=[str(p) for p in real or []], real_split=real_split, targeted_fov=targeted_fov,
+                        wide_fov=wide_fov)
     summary = make_dataset(cfg, progress=lambda it, total: track(it, total, "scanning slices"))
     _finish(out, summary, card)
 
@@ -75,6 +83,25 @@ def make_ctiqa_heldout(
     summary = make_heldout(str(out), per_slice=per_slice, seed=seed, size=size, workers=workers,
                            progress=lambda it, total: track(it, total, "scanning real slices"))
     _finish(out, summary, card)
+
+
+@data_app.command("fetch-ct-volumes")
+@handle_errors
+def fetch_ct_volumes(
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the volumes (default: "
+                                       "$RADSCRIBE_CT_VOLUMES or ~/.cache/radscribe/ct-volumes)."),
+) -> None:
+    """Fetch two real chest CT volumes (NRRD, HU) from PyPI to use as TRAINING anatomy for make-ctiqa --real.
+
+    They ship as test cases in the pyradiomics 3.1.0 source archive (34 MB, sha256-checked; only the two
+    volumes are kept). They are not the held-out real-anatomy test split, which stays pydicom-data's slices.
+
+    Example: [bold]radscribe data fetch-ct-volumes && radscribe data make-ctiqa --out ctiqa-real256 --real ~/.cache/radscribe/ct-volumes --real-split by-patient --n 436 --per-patient 4 --size 256 -j 2[/]
+    """
+    from radscribe.ctiqa.phantoms.volumes import fetch_ct_volumes as fetch
+
+    for path in fetch(out):
+        console.print(str(path))
 
 
 @data_app.command("ctiqa-card")

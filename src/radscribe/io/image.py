@@ -20,7 +20,7 @@ class ImageMeta:
     """
 
     source: str
-    format: str  # "dicom" | "nifti" | "raster"
+    format: str  # "dicom" | "nifti" | "nrrd" | "raster"
     units: str = "raw"
     modality: str | None = None
     body_part: str | None = None

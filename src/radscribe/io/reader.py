@@ -11,6 +11,7 @@ from radscribe.errors import NoImagesFoundError, RadscribeError, UnreadableImage
 from radscribe.io.dicom import read_dicom, read_dicom_header
 from radscribe.io.image import MedicalImage
 from radscribe.io.nifti import NIFTI_SUFFIXES, read_nifti
+from radscribe.io.nrrd import NRRD_SUFFIXES, read_nrrd
 from radscribe.io.raster import TIFF_SUFFIXES, HUMapping, read_raster
 
 log = logging.getLogger(__name__)
@@ -21,11 +22,13 @@ _MAGIC = {b"\x89PNG": "raster", b"\xff\xd8\xff": "raster", b"II*\x00": "raster",
 
 
 def detect_format(path: str | Path) -> str:
-    """'dicom' | 'nifti' | 'raster', from the name and the first bytes."""
+    """'dicom' | 'nifti' | 'nrrd' | 'raster', from the name and the first bytes."""
     p = Path(path)
     name = p.name.lower()
     if name.endswith(NIFTI_SUFFIXES):
         return "nifti"
+    if name.endswith(NRRD_SUFFIXES):
+        return "nrrd"
     try:
         with open(p, "rb") as handle:
             head = handle.read(132)
@@ -54,6 +57,8 @@ def read_image(path: str | Path, *, hu: HUMapping | None = None, nifti_units: st
         return read_dicom(path)
     if kind == "nifti":
         return read_nifti(path, units=nifti_units)
+    if kind == "nrrd":
+        return read_nrrd(path, units=nifti_units)  # volumes without a modality: same units flag as NIfTI
     return read_raster(path, hu=hu)
 
 
@@ -89,7 +94,7 @@ def _looks_like_image(path: Path) -> bool:
     name = path.name.lower()
     if name.startswith("."):
         return False
-    return name.endswith(NIFTI_SUFFIXES) or path.suffix.lower() in RASTER_SUFFIXES | DICOM_SUFFIXES
+    return name.endswith(NIFTI_SUFFIXES + NRRD_SUFFIXES) or path.suffix.lower() in RASTER_SUFFIXES | DICOM_SUFFIXES
 
 
 def order_series(files: list[Path]) -> list[Path]:

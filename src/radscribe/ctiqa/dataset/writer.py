@@ -30,13 +30,15 @@ import numpy as np
 
 from radscribe.ctiqa.dataset.pipeline import cached_phantom, run_slice, run_targeted_slice, widen_phantom
 from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, RecordLog, json_safe, read_records
-from radscribe.ctiqa.dataset.splits import SliceSpec, plan_slices, seed_for
+from radscribe.ctiqa.dataset.splits import SliceSpec, assign_splits, plan_slices, seed_for
 from radscribe.ctiqa.phantoms import ANATOMIES, Phantom, heldout_real_ct_paths, real_phantoms
 from radscribe.errors import ConfigError, NoImagesFoundError
 from radscribe.io.writers import atomic_write_json, write_hu_png
 
 log = logging.getLogger(__name__)
 SETTINGS_FILE = "dataset.json"
+REAL_SPLIT_CHOICES = ("real", "test-real", "train", "val", "test", "by-patient")
+TRAINABLE_SPLITS = ("train", "val", "by-patient")
 
 
 @dataclass
@@ -52,7 +54,9 @@ class DatasetConfig:
     dicom: bool = False
     workers: int = 1
     real: list[str] = field(default_factory=list)  # real CT files/folders used as anatomy instead of phantoms
-    real_split: str = "real"  # split name for real-anatomy slices ("test-real" for the held-out set)
+    # split of the real-anatomy slices: "real" (evaluation), "test-real" (the held-out set), "train", "val",
+    # "test", or "by-patient" (80/10/10 by source volume, as phantoms are; with under 3 volumes all train)
+    real_split: str = "real"
     # share of synthetic slices reconstructed on a targeted (smaller) field of view, 40-90% of the body's:
     # real scans come with fields from under 100 mm to over 400 mm, and a model that saw one per anatomy
     # reads a zoomed clean slice as degraded (benchmarks/ctiqa_clean_scans.py fov)
@@ -80,6 +84,8 @@ class DatasetConfig:
             raise ConfigError(f"--targeted-fov is a share of slices in [0, 1], got {self.targeted_fov}")
         if not 0.0 <= self.wide_fov <= 1.0:
             raise ConfigError(f"--wide-fov is a share of slices in [0, 1], got {self.wide_fov}")
+        if self.real_split not in REAL_SPLIT_CHOICES:
+            raise ConfigError(f"--real-split {self.real_split!r}: choose from {', '.join(REAL_SPLIT_CHOICES)}")
 
     def settings(self) -> dict[str, Any]:
         """What fixes the content (not where it goes or how many processes make it), with the protocol version:
@@ -112,8 +118,8 @@ def make_dataset(cfg: DatasetConfig, progress: Callable[[Iterator, int], Iterato
     """
     cfg.validate()
     out = Path(cfg.out)
+    tasks = _plan(cfg)  # first: refused inputs leave no folder behind
     _check_settings(out, cfg)
-    tasks = _plan(cfg)
     log_path = out / ANNOTATIONS_FILE
     done = {r["index"] for r in read_records(log_path)} if log_path.exists() else set()
     todo = [t for t in tasks if t.spec.index not in done]
@@ -172,12 +178,41 @@ def _plan(cfg: DatasetConfig) -> list[Task]:
     phantoms = list(real_phantoms(cfg.real, cfg.size))
     if not phantoms:
         raise NoImagesFoundError(cfg.real[0], "no usable CT slice in HU found here (need modality CT, >= 128 px)")
+    if cfg.real_split in TRAINABLE_SPLITS:
+        _refuse_heldout(phantoms)
+    splits = _real_splits(phantoms, cfg.real_split, cfg.seed)
     tasks = []
     for index in range(cfg.n):
         phantom = phantoms[(index // cfg.per_patient) % len(phantoms)]
-        spec = SliceSpec(index, phantom.anatomy, -1, phantom.anatomy_id, cfg.real_split, seed_for(cfg.seed, index))
+        split = splits[patient_of(phantom)]
+        spec = SliceSpec(index, phantom.anatomy, -1, phantom.anatomy_id, split, seed_for(cfg.seed, index))
         tasks.append(Task(spec, cfg.size, cfg.dicom, cfg.out, phantom))
     return tasks
+
+
+def patient_of(phantom: Phantom) -> str:
+    """Slices of one volume (or frames of one file) are one patient: ``real-<uid>-f12`` -> ``real-<uid>``."""
+    head, _, frame = phantom.anatomy_id.rpartition("-f")
+    return head if head and frame.isdigit() else phantom.anatomy_id
+
+
+def _real_splits(phantoms: list[Phantom], real_split: str, seed: int) -> dict[str, str]:
+    patients = sorted({patient_of(p) for p in phantoms})
+    if real_split != "by-patient":
+        return dict.fromkeys(patients, real_split)
+    if len(patients) < 3:
+        log.info("%d real patient(s): all go to train (80/10/10 needs at least 3)", len(patients))
+        return dict.fromkeys(patients, "train")
+    return assign_splits(patients, seed)
+
+
+def _refuse_heldout(phantoms: list[Phantom]) -> None:
+    """The held-out real-anatomy test slices must never be trained on."""
+    held = {patient_of(p) for p in real_phantoms([str(q) for q in heldout_real_ct_paths()], 128)}
+    clash = sorted(p.info.get("source", p.anatomy_id) for p in phantoms if patient_of(p) in held)
+    if clash:
+        raise ConfigError(f"{clash[0]} is in the held-out real-anatomy test split (make-ctiqa-heldout); "
+                          "it cannot be used for training")
 
 
 def _run(tasks: list[Task], workers: int) -> Iterator[dict[str, Any]]:
