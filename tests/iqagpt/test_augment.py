@@ -52,4 +52,6 @@ def test_benchmark_baselines_are_augmented_as_the_captioner_was():
     assert (turned.shift_px, turned.flips, turned.transposes, turned.lr) == (4, True, True, BaselineConfig().lr)
     older = same_augmentation(BaselineConfig(transposes=True), {"shift_px": 8, "flips": True})  # before transposes
     assert older.transposes is False
+    ringed = same_augmentation(BaselineConfig(), {"shift_px": 8, "flips": True, "ring_channel": True})
+    assert ringed.ring_channel is True and older.ring_channel is False  # fed as the captioner was, too
     assert same_augmentation(BaselineConfig(transposes=True), {}) == BaselineConfig(transposes=True)

@@ -148,6 +148,9 @@ def train_captioner_cmd(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default 2)."),
     transposes: Optional[bool] = typer.Option(None, "--transposes/--no-transposes",
                                               help="Also turn training slices by 90 degrees (default: the config's; off in small)."),
+    ring_channel: Optional[bool] = typer.Option(None, "--ring-channel/--no-ring-channel",
+                                                help="Give the encoder a third input channel, a fixed ring-artefact map "
+                                                     "(circular means about the centre; default: the config's, off in small)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 
@@ -163,7 +166,8 @@ def train_captioner_cmd(
     """
     from radscribe.iqagpt.train import get_config, train_captioner
 
-    cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads, transposes=transposes)
+    cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads, transposes=transposes,
+                     ring_channel=ring_channel)
     command = "radscribe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train_captioner(data, out, cfg, command=command,
                               progress=lambda it, total, desc: track(it, total=total, description=desc))

@@ -172,16 +172,17 @@ def _always_none(true_aspects: np.ndarray) -> float | None:
 
 
 def same_augmentation(baseline: BaselineConfig, captioner_train_config: dict) -> BaselineConfig:
-    """The baselines augmented as the captioner under test was (its manifest's train_config): like for like."""
-    keys = ("shift_px", "flips", "transposes")
-    # a manifest from before transposes existed was trained without them
-    known = {"transposes": False} if "flips" in captioner_train_config else {}
+    """The baselines augmented and fed as the captioner under test was (its manifest's train_config): like for like."""
+    keys = ("shift_px", "flips", "transposes", "ring_channel")
+    # a manifest from before transposes or the ring map existed was trained without them
+    known = {"transposes": False, "ring_channel": False} if "flips" in captioner_train_config else {}
     known.update({k: captioner_train_config[k] for k in keys if k in captioner_train_config})
     return replace(baseline, **known)
 
 
 def train_baselines(cfg: BenchmarkConfig, train: CTIQAData, progress: Progress | None) -> tuple[dict, dict]:
-    enc = EncoderConfig(widths=tuple(cfg.baseline.widths), stem_stride=cfg.baseline.stem_stride)
+    enc = EncoderConfig(widths=tuple(cfg.baseline.widths), stem_stride=cfg.baseline.stem_stride,
+                        ring_channel=cfg.baseline.ring_channel)
     canonical_captions(train, 0)  # CLIP-IQA learns from the same wording as the captioner
     tok = WordTokenizer.build(train.captions)
     folder = Path(cfg.out) / "baselines"

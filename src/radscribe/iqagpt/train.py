@@ -23,6 +23,8 @@ from radscribe.iqagpt.checkpoint import save_captioner
 from radscribe.iqagpt.data import CTIQAData, canonical_captions, load_splits
 from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
+from radscribe.iqagpt.models.ring import NEUTRAL as RING_NEUTRAL
+from radscribe.iqagpt.models.ring import with_ring
 from radscribe.iqagpt.preprocess import AIR_HU, preprocess_uint8, to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
@@ -51,6 +53,7 @@ class TrainConfig:
     # turned 90 degrees as degraded (benchmarks/ctiqa_clean_scans.py anatomy); only where the caption names no
     # side. Off in "small" until a checkpoint trained with it is shipped (docs/iqagpt.md, wide-field experiment)
     transposes: bool = False
+    ring_channel: bool = False  # the fixed ring map as a third input channel (models/ring.py); off in "small" until shipped
     limit: int | None = None  # use only the first N training records (quick experiments)
     aux_weight: float = 1.0  # auxiliary score/aspect heads on the image encoder (see CaptionerConfig)
     caption_seed: int | None = 0  # re-describe annotations with this template seed (one wording); None = stored captions
@@ -101,6 +104,8 @@ def mirror_ok(captions: list[str]) -> torch.Tensor:
 def air_like(images: torch.Tensor) -> torch.Tensor:
     """A batch shaped like ``images`` filled with air as the model sees it in each window channel."""
     air = torch.from_numpy(preprocess_uint8(np.full((1, 1), AIR_HU, np.float32), size=1)[:, 0, 0]).float() / 255.0
+    extra = images.shape[1] - len(air)  # the ring map's channel: no ring
+    air = torch.cat([air, torch.full((max(extra, 0),), RING_NEUTRAL)])
     return air.to(images.dtype)[None, :, None, None].expand_as(images).clone()
 
 
@@ -162,7 +167,8 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
         for split in (train, val):
             canonical_captions(split, cfg.caption_seed)
     tokenizer = WordTokenizer.build(train.captions)
-    model_cfg = CaptionerConfig(vocab_size=len(tokenizer), encoder=EncoderConfig(widths=tuple(cfg.widths), stem_stride=cfg.stem_stride),
+    encoder = EncoderConfig(widths=tuple(cfg.widths), stem_stride=cfg.stem_stride, ring_channel=cfg.ring_channel)
+    model_cfg = CaptionerConfig(vocab_size=len(tokenizer), encoder=encoder,
                                 n_layers=cfg.n_layers, n_heads=cfg.n_heads, max_len=cfg.max_len, aux_weight=cfg.aux_weight)
     torch.manual_seed(cfg.seed)
     model = Captioner(model_cfg)
@@ -196,7 +202,9 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
         batches = range(steps_per_epoch)
         for b in wrap(batches, steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = augment(to_model_input(train.images[idx.numpy()]), cfg, gen, train_mirror[idx])
+            # the ring map before the shift: rings are circles about the image centre, and move with it
+            x = augment(with_ring(to_model_input(train.images[idx.numpy()]), cfg.ring_channel), cfg, gen,
+                        train_mirror[idx])
             step = epoch * steps_per_epoch + b
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total_steps, cfg)

@@ -20,6 +20,7 @@ from radscribe.iqagpt.baselines.clip_iqa import ClipIQA
 from radscribe.iqagpt.baselines.heads import MultitaskClassifier, MultitaskRegressor
 from radscribe.iqagpt.data import CTIQAData
 from radscribe.iqagpt.models.encoder import EncoderConfig
+from radscribe.iqagpt.models.ring import with_ring
 from radscribe.iqagpt.preprocess import to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 from radscribe.iqagpt.train import augment, lr_at, mirror_ok, TrainConfig
@@ -47,6 +48,7 @@ class BaselineConfig:
     shift_px: int = TrainConfig.shift_px
     flips: bool = TrainConfig.flips
     transposes: bool = TrainConfig.transposes
+    ring_channel: bool = TrainConfig.ring_channel
 
 
 def fit(model, data: CTIQAData, cfg: BaselineConfig,
@@ -71,7 +73,7 @@ def fit(model, data: CTIQAData, cfg: BaselineConfig,
         order = torch.randperm(len(data), generator=gen)
         for b in wrap(range(steps), steps, f"{name} epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = augment(to_model_input(data.images[idx.numpy()]), cfg, gen, mirror[idx])
+            x = augment(with_ring(to_model_input(data.images[idx.numpy()]), cfg.ring_channel), cfg, gen, mirror[idx])
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps + b, cfg.epochs * steps, schedule)
             if isinstance(model, ClipIQA):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from radscribe.iqagpt.models.ring import with_ring
+
 
 @dataclass
 class EncoderConfig:
@@ -20,6 +22,9 @@ class EncoderConfig:
     stem_stride: int = 4  # first layer: non-overlapping 4x4 patches (sees every pixel, 1/16 of the cost of full res)
     res_from: int = 1  # residual blocks from this stage on (earlier, larger maps cost the most)
     input_size: int = 256
+    # append the fixed ring map (models/ring.py) as one more input channel: the encoders called 88-100% of
+    # mild and moderate rings "none", though the map separates them from the same input (docs/iqagpt.md)
+    ring_channel: bool = False
 
     @property
     def dim(self) -> int:
@@ -50,7 +55,7 @@ class CNNEncoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         layers: list[nn.Module] = []
-        ch = cfg.in_channels
+        ch = cfg.in_channels + int(cfg.ring_channel)
         for i, width in enumerate(cfg.widths):
             if i == 0 and cfg.stem_stride != 2:
                 conv = nn.Conv2d(ch, width, cfg.stem_stride, stride=cfg.stem_stride, bias=False)
@@ -65,6 +70,7 @@ class CNNEncoder(nn.Module):
         self.norm = nn.LayerNorm(cfg.dim)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = with_ring(x, self.cfg.ring_channel, self.cfg.in_channels)  # unless training added it already
         feat = self.stem(x)  # (B, dim, g, g)
         pooled = feat.mean(dim=(2, 3))
         tokens = feat.flatten(2).transpose(1, 2) + self.pos
