@@ -67,3 +67,39 @@ def test_encoder_with_ring_channel_takes_raw_or_ringed_input_alike():
     assert torch.allclose(raw, ringed)
     with pytest.raises(RuntimeError):
         CNNEncoder(EncoderConfig(widths=(8, 16), stem_stride=4))(with_ring(x, True))  # a 2-channel encoder refuses 3
+
+
+def test_ring_maps_of_a_set_equal_the_maps_made_one_by_one():
+    from radscribe.iqagpt.models.ring import ring_maps
+
+    images = np.concatenate([preprocess_uint8(make_phantom(a, 1, 256).hu)[None] for a in ("head", "chest", "pelvis")])
+    together = ring_maps(images, batch_size=2)
+    alone = torch.cat([ring_map(to_model_input(images[i:i + 1])) for i in range(3)])
+    assert together.shape == (3, 1, 256, 256) and torch.allclose(together, alone, atol=1e-6)
+
+
+def test_captioner_and_baseline_train_and_assess_with_the_ring_channel(tiny_data, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from radscribe.cli.main import app
+    from radscribe.iqagpt.assess import load_assessor
+    from radscribe.iqagpt.baselines.train import BASELINES, BaselineConfig, fit, predict
+    from radscribe.iqagpt.data import load_splits
+    from radscribe.io import read_image
+
+    out = tmp_path / "ringed"
+    result = CliRunner().invoke(app, ["train", "captioner", "--data", str(tiny_data), "--out", str(out), "--config",
+                                      "tiny", "--epochs", "1", "--threads", "1", "--ring-channel"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "config.json").read_text())["model"]["encoder"]["ring_channel"] is True
+    record = json.loads((tiny_data / "annotations.jsonl").read_text().splitlines()[0])
+    [row] = load_assessor(out).assess(read_image(tiny_data / record["image"]))  # the map is made inside
+    assert 0.0 <= row["score"] <= 4.0 and row["caption"]
+    cfg = BaselineConfig(epochs=1, widths=(8, 16, 16), stem_stride=4, ring_channel=True)
+    model = BASELINES["multitask_classification"](EncoderConfig(widths=cfg.widths, stem_stride=4, ring_channel=True), None)
+    train = load_splits(tiny_data, ["train"])
+    fit(model, train, cfg)
+    scores, _ = predict(model, train.images[:4])
+    assert scores.shape == (4,) and np.isfinite(scores).all()

@@ -24,7 +24,7 @@ from radscribe.iqagpt.data import CTIQAData, canonical_captions, load_splits
 from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import NEUTRAL as RING_NEUTRAL
-from radscribe.iqagpt.models.ring import with_ring
+from radscribe.iqagpt.models.ring import ring_maps
 from radscribe.iqagpt.preprocess import AIR_HU, preprocess_uint8, to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
@@ -131,6 +131,13 @@ def augment(images: torch.Tensor, cfg, gen: torch.Generator, mirror: torch.Tenso
     return torch.where(turn, images.transpose(-2, -1), images)
 
 
+def model_input(images_uint8: np.ndarray, idx: torch.Tensor, rings: torch.Tensor | None) -> torch.Tensor:
+    """A training batch before augmentation, with its ring maps when the encoder takes them: added before
+    the shift, because rings are circles about the image centre and must move with the image."""
+    x = to_model_input(images_uint8[idx.numpy()])
+    return x if rings is None else torch.cat([x, rings[idx]], dim=1)
+
+
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
     """Linear warm-up (at most a tenth of the run), then cosine decay to 5% of the peak."""
     warmup = max(1, min(cfg.warmup_steps, total // 10))
@@ -180,6 +187,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     gen = torch.Generator().manual_seed(cfg.seed)
+    rings = ring_maps(train.images) if cfg.ring_channel else None
     history: list[dict] = []
     epoch0, best = 0, float("inf")
 
@@ -202,9 +210,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
         batches = range(steps_per_epoch)
         for b in wrap(batches, steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            # the ring map before the shift: rings are circles about the image centre, and move with it
-            x = augment(with_ring(to_model_input(train.images[idx.numpy()]), cfg.ring_channel), cfg, gen,
-                        train_mirror[idx])
+            x = augment(model_input(train.images, idx, rings), cfg, gen, train_mirror[idx])
             step = epoch * steps_per_epoch + b
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total_steps, cfg)

@@ -20,10 +20,10 @@ from radscribe.iqagpt.baselines.clip_iqa import ClipIQA
 from radscribe.iqagpt.baselines.heads import MultitaskClassifier, MultitaskRegressor
 from radscribe.iqagpt.data import CTIQAData
 from radscribe.iqagpt.models.encoder import EncoderConfig
-from radscribe.iqagpt.models.ring import with_ring
+from radscribe.iqagpt.models.ring import ring_maps
 from radscribe.iqagpt.preprocess import to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
-from radscribe.iqagpt.train import augment, lr_at, mirror_ok, TrainConfig
+from radscribe.iqagpt.train import augment, lr_at, mirror_ok, model_input, TrainConfig
 
 BASELINES: dict[str, Callable[[EncoderConfig, WordTokenizer], object]] = {
     "multitask_classification": lambda enc, tok: MultitaskClassifier(enc),
@@ -67,13 +67,14 @@ def fit(model, data: CTIQAData, cfg: BaselineConfig,
     scores = torch.from_numpy(data.scores)
     aspects = torch.from_numpy(data.aspects)
     mirror = mirror_ok(data.captions)
+    rings = ring_maps(data.images) if cfg.ring_channel else None
     last = float("nan")
     model.train()
     for epoch in range(cfg.epochs):
         order = torch.randperm(len(data), generator=gen)
         for b in wrap(range(steps), steps, f"{name} epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = augment(with_ring(to_model_input(data.images[idx.numpy()]), cfg.ring_channel), cfg, gen, mirror[idx])
+            x = augment(model_input(data.images, idx, rings), cfg, gen, mirror[idx])
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps + b, cfg.epochs * steps, schedule)
             if isinstance(model, ClipIQA):
