@@ -18,6 +18,8 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from radscribe.iqagpt.preprocess import to_model_input
+
 N_ANGLES = 360
 GAIN = 20.0  # a 5 HU ring (moderate) is 0.014 of the 350 HU window: scaled to about 0.3 around 0.5
 NEUTRAL = 0.5  # no ring; also what shifted-in border pixels get
@@ -66,8 +68,6 @@ def ring_map(x: torch.Tensor) -> torch.Tensor:
 def ring_maps(images_uint8, batch_size: int = 64) -> torch.Tensor:
     """Ring maps of a whole uint8 (N, C, H, H) set, once: training reuses them every epoch (they need no
     gradient and the unshifted image fixes them), which saves about a fifth of each epoch."""
-    from radscribe.iqagpt.preprocess import to_model_input
-
     return torch.cat([ring_map(to_model_input(images_uint8[i:i + batch_size]))
                       for i in range(0, len(images_uint8), batch_size)])
 
