@@ -43,7 +43,7 @@ def read_nrrd(path: str | Path, units: str = "HU") -> list[MedicalImage]:
     n = data.shape[2]
     origin = header.get("space origin")
     z0 = float(origin[2]) if origin is not None and len(origin) > 2 and np.isfinite(origin[2]) else 0.0
-    positions = (z0 + np.arange(n) * spacing[2] * signs[2] * _SPACES.get(str(header.get("space")), (1, 1, 1))[2])
+    positions = z0 + np.arange(n) * spacing[2] * signs[2]  # every supported space's third axis is superior
     # LPS index order (x, y, z) with positive steps: pixel [r, c] = data[c, r] puts posterior at the bottom
     # and the patient's left on the image's right; a negative step flips that axis first.
     data = data[:: signs[0], :: signs[1], :: signs[2]]
@@ -56,10 +56,10 @@ def _axes(source: str, header: dict) -> tuple[tuple[float, float, float], tuple[
     """Voxel spacing (x, y, z) in mm and the sign of each axis against LPS; unit spacing if none is given."""
     directions = header.get("space directions")
     space = _SPACES.get(str(header.get("space", "left-posterior-superior")))
-    if directions is None or space is None:
-        if directions is None and space is not None:
-            return (1.0, 1.0, 1.0), (1, 1, 1)
+    if space is None:
         raise UnsupportedImageError(source, f"NRRD space {header.get('space')!r} is not supported (use LPS or RAS)")
+    if directions is None:
+        return (1.0, 1.0, 1.0), (1, 1, 1)
     matrix = np.array([d for d in directions if d is not None and not np.any(np.isnan(d))], dtype=float)
     if matrix.shape[0] == 2:
         matrix = np.vstack([matrix, [0.0, 0.0, 1.0]])
