@@ -32,3 +32,23 @@ def test_isotonic_decreasing_pools_violators():
     kx, ky = isotonic_decreasing(x, y)
     np.testing.assert_allclose(ky, [4.0, 3.25, 1.0, 0.0])
     assert np.all(np.diff(ky) <= 0)
+
+
+def test_benchmark_resumes_the_baselines_it_finished(tiny_data, tmp_path):
+    """A benchmark stopped after one baseline reuses that one and trains only the others on the rerun."""
+    from radscribe.iqagpt.benchmark import BenchmarkConfig, train_baselines
+
+    names = ("multitask_classification", "noise_sigma")
+    cfg = BenchmarkConfig(data=str(tiny_data), out=str(tmp_path), baselines=names,
+                          baseline=BaselineConfig(epochs=1, batch_size=8, widths=(8, 16, 16), stem_stride=4))
+    train = load_splits(tiny_data, ["train"])
+    _, first = train_baselines(cfg, train, None)
+    assert not any(i.get("reused") for i in first.values())
+    (tmp_path / "baselines" / "noise_sigma.signature.json").unlink()  # as if stopped before it finished
+    _, again = train_baselines(cfg, train, None)
+    assert again["multitask_classification"] == {"reused": True}
+    assert not again["noise_sigma"].get("reused")
+    changed = BenchmarkConfig(data=str(tiny_data), out=str(tmp_path), baselines=names,
+                              baseline=BaselineConfig(epochs=2, batch_size=8, widths=(8, 16, 16), stem_stride=4))
+    _, other = train_baselines(changed, train, None)
+    assert not any(i.get("reused") for i in other.values())  # another config: nothing reused

@@ -187,18 +187,19 @@ def train_baselines(cfg: BenchmarkConfig, train: CTIQAData, progress: Progress |
     tok = WordTokenizer.build(train.captions)
     folder = Path(cfg.out) / "baselines"
     signature = json.dumps({"config": asdict(cfg.baseline), "n_train": len(train), "data": str(cfg.data)}, sort_keys=True)
-    same = (folder / "signature.json").is_file() and (folder / "signature.json").read_text() == signature
     models, info = {}, {}
     for name in cfg.baselines:
         model = BASELINES[name](enc, tok)
+        # one stamp per baseline, written after its weights: an interrupted run keeps the baselines it finished
+        stamp = folder / f"{name}.signature.json"
+        same = stamp.is_file() and stamp.read_text() == signature
         if same and not cfg.retrain_baselines and load_baseline(model, folder / name):
             info[name] = {"reused": True}
         else:
             info[name] = fit(model, train, cfg.baseline, progress, name)
             save_baseline(model, folder / name)
+            atomic_write_text(stamp, signature)
         models[name] = model
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "signature.json", signature)
     return models, info
 
 
