@@ -103,3 +103,16 @@ def test_captioner_and_baseline_train_and_assess_with_the_ring_channel(tiny_data
     fit(model, train, cfg)
     scores, _ = predict(model, train.images[:4])
     assert scores.shape == (4,) and np.isfinite(scores).all()
+
+
+def test_the_high_pass_gaussian_is_scipys_with_nearest_borders():
+    """The shifted-copies Gaussian (kept for speed) equals scipy's separable filter, edges included."""
+    from scipy.ndimage import gaussian_filter
+
+    from radscribe.iqagpt.models.ring import _gaussian
+
+    x = torch.rand(2, 1, 40, 40, generator=torch.Generator().manual_seed(0))
+    ours = _gaussian(x, 1.5).numpy()
+    theirs = np.stack([gaussian_filter(x[i, 0].numpy().astype(np.float64), 1.5, mode="nearest", truncate=3.0)
+                       for i in range(2)])[:, None]
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)

@@ -41,12 +41,17 @@ def _geometry(size: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian with replicated borders, as a sum of shifted copies: a 1-channel conv2d with a
+    1 x 11 kernel is about 6x slower on CPU, and this map is on the assess path (throughput target)."""
     radius = int(3 * sigma + 0.5)
     t = torch.arange(-radius, radius + 1, dtype=x.dtype)
     k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
-    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode="replicate"), k.view(1, 1, -1, 1))
+    k = (k / k.sum()).tolist()
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (radius, radius, 0, 0), mode="replicate")
+    x = sum(k[i] * padded[..., i:i + w] for i in range(len(k)))
+    padded = F.pad(x, (0, 0, radius, radius), mode="replicate")
+    return sum(k[i] * padded[..., i:i + h, :] for i in range(len(k)))
 
 
 def ring_map(x: torch.Tensor) -> torch.Tensor:
