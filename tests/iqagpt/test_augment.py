@@ -55,3 +55,6 @@ def test_benchmark_baselines_are_augmented_as_the_captioner_was():
     ringed = same_augmentation(BaselineConfig(), {"shift_px": 8, "flips": True, "ring_channel": True})
     assert ringed.ring_channel is True and older.ring_channel is False  # fed as the captioner was, too
     assert same_augmentation(BaselineConfig(transposes=True), {}) == BaselineConfig(transposes=True)
+    manifest = {"shift_px": 8, "flips": True, "epochs": 16}
+    assert same_augmentation(BaselineConfig(epochs=20), manifest).epochs == 20  # an explicit --baseline-epochs stays
+    assert same_augmentation(BaselineConfig(epochs=20), manifest, epochs=True).epochs == 16  # default: as long

@@ -184,7 +184,7 @@ def benchmark_ctiqa(
                                              "e.g. from `radscribe data make-ctiqa-heldout`."),
     model: Optional[Path] = typer.Option(None, "--model", help="Captioner checkpoint (default: the shipped one)."),
     baseline_epochs: Optional[int] = typer.Option(None, "--baseline-epochs", help="Epochs for each trained baseline "
-                                                  "(default: the captioner's, 20, for a like-for-like comparison)."),
+                                                  "(default: as many as the captioner trained, from its manifest)."),
     llm_subset: int = typer.Option(16, "--llm-subset", help="Captions per split scored by the LLM (0 = skip; slow on CPU)."),
     retrain: bool = typer.Option(False, "--retrain", help="Retrain baselines even if OUT/baselines holds matching ones."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N slices of each split."),
@@ -211,7 +211,8 @@ def benchmark_ctiqa(
         baseline = BaselineConfig() if baseline_epochs is None else BaselineConfig(epochs=baseline_epochs)
     cfg = BenchmarkConfig(data=str(data), out=str(out), real_data=str(real_data) if real_data else None,
                           model=str(model) if model else None, baseline=baseline, llm_subset=llm_subset,
-                          retrain_baselines=retrain, limit=limit, threads=threads)
+                          retrain_baselines=retrain, limit=limit, threads=threads,
+                          match_epochs=baseline_epochs is None and not tiny)
     report = run_benchmark(cfg, progress=lambda it, total, desc: track(it, total=total, description=desc))
     for split in report["splits"]:
         console.print(f"[bold]{split['split']}[/] (n={split['n']}, SYNTHETIC): |PLCC|+|SROCC|+|KROCC| per method",

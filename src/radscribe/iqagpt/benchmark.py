@@ -40,6 +40,7 @@ class BenchmarkConfig:
     baselines: tuple[str, ...] = tuple(BASELINES)
     llm_subset: int = 16  # captions scored by the LLM per split (slow on CPU); 0 = skip
     retrain_baselines: bool = False  # False: reuse OUT/baselines/* from an earlier run with the same config
+    match_epochs: bool = False  # True: baselines train as many epochs as the captioner did (its manifest)
     limit: int | None = None  # evaluate only the first N slices of each split (quick runs)
     threads: int = 2
 
@@ -171,9 +172,10 @@ def _always_none(true_aspects: np.ndarray) -> float | None:
     return float(np.mean([(true_aspects[known[:, j], j] == 0).mean() for j in range(true_aspects.shape[1]) if known[:, j].any()]))
 
 
-def same_augmentation(baseline: BaselineConfig, captioner_train_config: dict) -> BaselineConfig:
-    """The baselines augmented and fed as the captioner under test was (its manifest's train_config): like for like."""
-    keys = ("shift_px", "flips", "transposes", "ring_channel")
+def same_augmentation(baseline: BaselineConfig, captioner_train_config: dict, epochs: bool = False) -> BaselineConfig:
+    """The baselines augmented and fed as the captioner under test was (its manifest's train_config): like for like;
+    with ``epochs`` also trained as long."""
+    keys = ("shift_px", "flips", "transposes", "ring_channel") + (("epochs",) if epochs else ())
     # a manifest from before transposes or the ring map existed was trained without them
     known = {"transposes": False, "ring_channel": False} if "flips" in captioner_train_config else {}
     known.update({k: captioner_train_config[k] for k in keys if k in captioner_train_config})
@@ -209,7 +211,8 @@ def run_benchmark(cfg: BenchmarkConfig, progress: Progress | None = None) -> dic
     out.mkdir(parents=True, exist_ok=True)
     wrap = progress or (lambda it, total, desc: it)
     assessor = load_assessor(cfg.model)  # one thread: fastest for captioning (see Assessor.threads)
-    cfg = replace(cfg, baseline=same_augmentation(cfg.baseline, assessor.loaded.manifest.get("train_config") or {}))
+    cfg = replace(cfg, baseline=same_augmentation(cfg.baseline, assessor.loaded.manifest.get("train_config") or {},
+                                                  epochs=cfg.match_epochs))
     data_dir = Path(cfg.data)
     train = load_splits(data_dir, ["train"], progress=lambda it: wrap(it, len(it), "preprocessing train"))
     baselines, baseline_info = train_baselines(cfg, train, progress)
