@@ -147,10 +147,10 @@ def train_captioner_cmd(
     seed: Optional[int] = typer.Option(None, "--seed", help="Override the seed (default 0)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default 2)."),
     transposes: Optional[bool] = typer.Option(None, "--transposes/--no-transposes",
-                                              help="Also turn training slices by 90 degrees (default: the config's; off in small)."),
+                                              help="Also turn training slices by 90 degrees (default: the config's; on in small)."),
     ring_channel: Optional[bool] = typer.Option(None, "--ring-channel/--no-ring-channel",
                                                 help="Give the encoder a third input channel, a fixed ring-artefact map "
-                                                     "(circular means about the centre; default: the config's, off in small)."),
+                                                     "(circular medians about the centre; default: the config's, on in small)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 

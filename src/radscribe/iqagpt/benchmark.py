@@ -210,7 +210,7 @@ def run_benchmark(cfg: BenchmarkConfig, progress: Progress | None = None) -> dic
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     wrap = progress or (lambda it, total, desc: it)
-    assessor = load_assessor(cfg.model)  # one thread: fastest for captioning (see Assessor.threads)
+    assessor = load_assessor(cfg.model, threads=cfg.threads)
     cfg = replace(cfg, baseline=same_augmentation(cfg.baseline, assessor.loaded.manifest.get("train_config") or {},
                                                   epochs=cfg.match_epochs))
     data_dir = Path(cfg.data)
