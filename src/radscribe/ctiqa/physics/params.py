@@ -46,7 +46,7 @@ class AcquisitionParams:
     metal: list[MetalInsert] = field(default_factory=list)
     motion_mm: float = 0.0  # peak patient displacement during the rotation
     ring_gain_sd: float = 0.0  # SD of per-detector gain errors (fraction) -> rings
-    blur_fwhm_mm: float = 0.0  # extra resolution loss (focal spot / soft kernel), FWHM in mm
+    blur_fwhm_mm: float = 0.0  # extra resolution loss of the signal (focal spot, detector aperture), FWHM in mm; noise is not smoothed
     seed: int = 0
 
     def __post_init__(self) -> None:
