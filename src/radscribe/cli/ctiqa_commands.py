@@ -38,6 +38,10 @@ def make_ctiqa(
     wide_fov: float = typer.Option(0.0, "--wide-fov", min=0.0, max=1.0,
                                    help="Share of the other slices reconstructed on a field wider than the body needs "
                                         "(120-190%: a head holder's field, a small patient in a body field)."),
+    soft_kernel: float = typer.Option(0.0, "--soft-kernel", min=0.0, max=1.0,
+                                      help="Share of blurred slices whose blur comes from a soft reconstruction "
+                                           "kernel (smooths the noise too) instead of the focal spot and detector "
+                                           "(noise stays sharp); 0 keeps older recipes' acquisitions exactly."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write README.md, plots and preview_grid.png at the end."),
 ) -> None:
     """Build the SYNTHETIC CT-IQA dataset: phantom (or real) slice -> simulated scan -> annotation -> caption.
@@ -57,7 +61,7 @@ def make_ctiqa(
     cfg = DatasetConfig(out=str(out), n=n, seed=seed, size=size, per_patient=per_patient, dicom=dicom, workers=workers,
                         anatomies=tuple(a.strip() for a in anatomies.split(",") if a.strip()),
                         real=[str(p) for p in real or []], real_split=real_split, targeted_fov=targeted_fov,
-                        wide_fov=wide_fov)
+                        wide_fov=wide_fov, soft_kernel=soft_kernel)
     summary = make_dataset(cfg, progress=lambda it, total: track(it, total, "scanning slices"))
     _finish(out, summary, card)
 

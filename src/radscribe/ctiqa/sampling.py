@@ -11,6 +11,11 @@ Views are drawn as a fraction of the full view count *for the matrix*: alias-fre
 sampling needs views in proportion to the number of detector bins, so a 256-pixel
 slice with ``FULL_VIEWS * 256/512`` views is as well sampled as a 512 slice with
 ``FULL_VIEWS``. This keeps 256-pixel (fast) and 512-pixel data comparable.
+
+Blur comes from the signal (focal spot, detector aperture: the noise stays sharp) unless
+``soft_kernel`` > 0: then that share of blur draws is a softer reconstruction kernel
+instead, which smooths the noise as well. The extra random draw happens only then, so
+``soft_kernel=0`` (the default) gives the same acquisitions as before it existed.
 """
 
 from __future__ import annotations
@@ -77,7 +82,8 @@ def _metal(rng: np.random.Generator, phantom: Any, scale_range: tuple[float, flo
     return inserts
 
 
-def _apply(kind: str, rng: np.random.Generator, phantom: Any, values: dict[str, Any], bias: float) -> None:
+def _apply(kind: str, rng: np.random.Generator, phantom: Any, values: dict[str, Any], bias: float,
+           soft_kernel: float = 0.0) -> None:
     """Set the fields of one degradation kind into ``values`` (AcquisitionParams kwargs)."""
     n = int(np.asarray(phantom.hu).shape[0])
     if kind == "low_dose":
@@ -93,10 +99,13 @@ def _apply(kind: str, rng: np.random.Generator, phantom: Any, values: dict[str, 
     elif kind in ("motion", "ring", "blur"):
         name, (lo, hi, how) = next(iter(RANGES[kind].items()))
         values[name] = _draw(rng, lo, hi, how, mild_bias=bias)
+        if kind == "blur" and soft_kernel > 0.0 and rng.random() < soft_kernel:
+            values["kernel_fwhm_mm"] = values.pop(name)  # the same strength, from the kernel instead
 
 
-def sample_params(rng: np.random.Generator, phantom: Any) -> AcquisitionParams:
-    """One AcquisitionParams for ``phantom`` (uses its size and metal_sites), drawn from MIXTURE.
+def sample_params(rng: np.random.Generator, phantom: Any, *, soft_kernel: float = 0.0) -> AcquisitionParams:
+    """One AcquisitionParams for ``phantom`` (uses its size and metal_sites), drawn from MIXTURE;
+    ``soft_kernel`` is the share of blur made by a soft reconstruction kernel (module docstring).
 
     Deterministic for a given ``rng`` state. The kind is recorded nowhere in the
     params on purpose: annotate() must judge the result, not the recipe.
@@ -111,8 +120,8 @@ def sample_params(rng: np.random.Generator, phantom: Any) -> AcquisitionParams:
         k = 2 if rng.random() < 0.7 else 3
         parts = [COMBO_PARTS[i] for i in rng.choice(len(COMBO_PARTS), size=k, replace=False)]
         for part in parts:
-            _apply(part, rng, phantom, values, bias=1.6)
+            _apply(part, rng, phantom, values, bias=1.6, soft_kernel=soft_kernel)
     else:
-        _apply(kind, rng, phantom, values, bias=1.0)
+        _apply(kind, rng, phantom, values, bias=1.0, soft_kernel=soft_kernel)
     values["seed"] = int(rng.integers(0, 2**31 - 1))
     return AcquisitionParams(**values)

@@ -21,7 +21,8 @@ acquisition parameters, and then its severity comes from its own measure:
 * ring    - ring SD; cause: detector gain errors. With metal present the ring
             measure reads too low (metal streaks inflate the noise floor it
             subtracts), so the gain error predicts it (RING_K)
-* blur    - measured extra FWHM; cause: blur parameter
+* blur    - measured extra FWHM (signal blur and a soft kernel alike: the cross-spectrum
+            with the reference sees both); cause: either parameter
 * metal   - from the parameters (implant size x material attenuation), with the site names
 * motion  - from the parameters (peak displacement in mm)
 """
@@ -147,7 +148,7 @@ def _causes(params: Any) -> dict[str, bool]:
         "metal": bool(params.metal),
         "motion": params.motion_mm > 0.0,
         "ring": params.ring_gain_sd > 0.0,
-        "blur": params.blur_fwhm_mm > 0.0,
+        "blur": params.blur_fwhm_mm > 0.0 or getattr(params, "kernel_fwhm_mm", 0.0) > 0.0,
     }
 
 

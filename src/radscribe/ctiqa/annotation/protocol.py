@@ -75,8 +75,9 @@ THRESHOLDS: dict[str, dict[str, object]] = {
     },
     "blur": {
         "measure": "blur_fwhm_mm", "unit": "mm extra Gaussian FWHM",
-        "points": (0.4, 0.8, 1.8, 3.5, 6.0), "cause": "blur_fwhm_mm > 0",
-        "why": "Extra blur under a pixel is not seen; 1.8 mm softens small vessels; 3.5 mm loses lesions < 5 mm.",
+        "points": (0.4, 0.8, 1.8, 3.5, 6.0), "cause": "blur_fwhm_mm > 0 or kernel_fwhm_mm > 0",
+        "why": "Extra blur under a pixel is not seen; 1.8 mm softens small vessels; 3.5 mm loses lesions < 5 mm. "
+               "A soft kernel blurs as much at the same FWHM and also lowers the noise, which is judged on its own.",
     },
 }
 

@@ -31,13 +31,13 @@ def cached_phantom(anatomy: str, seed: int, size: int) -> Phantom:
     return make_phantom(anatomy, seed, size)
 
 
-def run_slice(phantom: Phantom, seed: int, params=None) -> SliceResult:
+def run_slice(phantom: Phantom, seed: int, params=None, soft_kernel: float = 0.0) -> SliceResult:
     """Sample an acquisition for ``phantom`` (unless ``params`` is given), scan, annotate and caption it."""
     annotate_simulation, sample_params, describe = _protocol()
 
     rng = np.random.default_rng(seed)
     if params is None:
-        params = sample_params(rng, phantom)
+        params = sample_params(rng, phantom, soft_kernel=soft_kernel)
     sim = simulate(phantom.hu, phantom.pixel_spacing_mm, params, body_mask=phantom.body_mask)
     annotation = annotate_simulation(sim, phantom)  # annotate() with the simulator's exact noise/artefact split
     caption = describe(annotation, anatomy=phantom.anatomy, seed=seed)
@@ -102,7 +102,7 @@ def widen_phantom(phantom: Phantom, factor: float) -> Phantom:
         info={**phantom.info, "wide_fov_mm": round(m * phantom.pixel_spacing_mm, 1), "snug_fov_mm": round(phantom.fov_mm, 1)})
 
 
-def run_targeted_slice(full: Phantom, size: int, seed: int) -> tuple[SliceResult, Phantom]:
+def run_targeted_slice(full: Phantom, size: int, seed: int, soft_kernel: float = 0.0) -> tuple[SliceResult, Phantom]:
     """A targeted reconstruction: the whole patient is scanned (``full``, on a fine grid) and the central
     ``size`` pixels are kept, as a scanner reconstructs a smaller field of view from complete projections.
 
@@ -111,7 +111,7 @@ def run_targeted_slice(full: Phantom, size: int, seed: int) -> tuple[SliceResult
     """
     annotate_simulation, sample_params, describe = _protocol()
     field, offset = crop_phantom(full, size)
-    params = sample_params(np.random.default_rng(seed), field)
+    params = sample_params(np.random.default_rng(seed), field, soft_kernel=soft_kernel)
     scan = replace(params, metal=[replace(m, center_rc=(m.center_rc[0] + offset, m.center_rc[1] + offset))
                                   for m in params.metal])
     sim = simulate(full.hu, full.pixel_spacing_mm, scan, body_mask=full.body_mask)

@@ -65,6 +65,9 @@ class DatasetConfig:
     # a clean head in a 250 mm holder field or a small patient in a 500 mm field was read as blurred
     # (benchmarks/ctiqa_clean_scans.py fov); labels are unchanged, the reference is the same wide scan
     wide_fov: float = 0.0
+    # share of blur draws made by a soft reconstruction kernel (smooths the noise too) instead of signal blur
+    # (focal spot, detector: the noise stays sharp); 0 leaves every acquisition as it was before the option
+    soft_kernel: float = 0.0
 
     def validate(self) -> None:
         if self.n < 1:
@@ -84,6 +87,8 @@ class DatasetConfig:
             raise ConfigError(f"--targeted-fov is a share of slices in [0, 1], got {self.targeted_fov}")
         if not 0.0 <= self.wide_fov <= 1.0:
             raise ConfigError(f"--wide-fov is a share of slices in [0, 1], got {self.wide_fov}")
+        if not 0.0 <= self.soft_kernel <= 1.0:
+            raise ConfigError(f"--soft-kernel is a share of blurred slices in [0, 1], got {self.soft_kernel}")
         if self.real_split not in REAL_SPLIT_CHOICES:
             raise ConfigError(f"--real-split {self.real_split!r}: choose from {', '.join(REAL_SPLIT_CHOICES)}")
 
@@ -109,6 +114,7 @@ class Task:
     phantom: Phantom | None = None  # real anatomy travels with the task; phantoms are made in the worker
     targeted_fov: float = 0.0
     wide_fov: float = 0.0
+    soft_kernel: float = 0.0
 
 
 def make_dataset(cfg: DatasetConfig, progress: Callable[[Iterator, int], Iterator] | None = None) -> dict[str, Any]:
@@ -154,6 +160,7 @@ def _check_settings(out: Path, cfg: DatasetConfig) -> None:
         saved.setdefault("protocol_version", settings["protocol_version"])  # folders from before it was recorded
         saved.setdefault("targeted_fov", 0.0)
         saved.setdefault("wide_fov", 0.0)
+        saved.setdefault("soft_kernel", 0.0)
         diff = sorted(k for k in set(settings) | set(saved) if saved.get(k) != settings.get(k))
         if diff:
             raise ConfigError(f"{out} holds a dataset built with other settings ({', '.join(diff)} differ); "
@@ -173,8 +180,8 @@ def _remove_stale_temporaries(out: Path) -> None:
 def _plan(cfg: DatasetConfig) -> list[Task]:
     if not cfg.real:
         specs = plan_slices(cfg.n, cfg.seed, tuple(cfg.anatomies), cfg.per_patient)
-        return [Task(s, cfg.size, cfg.dicom, cfg.out, targeted_fov=cfg.targeted_fov, wide_fov=cfg.wide_fov)
-                for s in specs]
+        return [Task(s, cfg.size, cfg.dicom, cfg.out, targeted_fov=cfg.targeted_fov, wide_fov=cfg.wide_fov,
+                     soft_kernel=cfg.soft_kernel) for s in specs]
     phantoms = list(real_phantoms(cfg.real, cfg.size))
     if not phantoms:
         raise NoImagesFoundError(cfg.real[0], "no usable CT slice in HU found here (need modality CT, >= 128 px)")
@@ -186,7 +193,7 @@ def _plan(cfg: DatasetConfig) -> list[Task]:
         phantom = phantoms[(index // cfg.per_patient) % len(phantoms)]
         split = splits[patient_of(phantom)]
         spec = SliceSpec(index, phantom.anatomy, -1, phantom.anatomy_id, split, seed_for(cfg.seed, index))
-        tasks.append(Task(spec, cfg.size, cfg.dicom, cfg.out, phantom))
+        tasks.append(Task(spec, cfg.size, cfg.dicom, cfg.out, phantom, soft_kernel=cfg.soft_kernel))
     return tasks
 
 
@@ -290,13 +297,13 @@ def make_record(task: Task) -> dict[str, Any]:
         fraction = fraction if fraction >= 1.1 else 1.0
     if fraction < 1.0:  # the same patient on a finer grid, of which the central task.size pixels are kept
         full = cached_phantom(spec.anatomy, spec.phantom_seed, int(round(task.size / fraction)))
-        result, phantom = run_targeted_slice(full, task.size, spec.seed)
+        result, phantom = run_targeted_slice(full, task.size, spec.seed, soft_kernel=task.soft_kernel)
     elif fraction > 1.0:  # the same patient on a coarser grid: a wider field, the body smaller in it
         phantom = widen_phantom(cached_phantom(spec.anatomy, spec.phantom_seed, task.size), fraction)
-        result = run_slice(phantom, spec.seed)
+        result = run_slice(phantom, spec.seed, soft_kernel=task.soft_kernel)
     else:
         phantom = task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size)
-        result = run_slice(phantom, spec.seed)
+        result = run_slice(phantom, spec.seed, soft_kernel=task.soft_kernel)
     out = Path(task.out)
     name = f"{spec.index:06d}"
     image, reference = f"images/{name}.png", f"reference/{name}.png"

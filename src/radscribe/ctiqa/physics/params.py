@@ -47,6 +47,7 @@ class AcquisitionParams:
     motion_mm: float = 0.0  # peak patient displacement during the rotation
     ring_gain_sd: float = 0.0  # SD of per-detector gain errors (fraction) -> rings
     blur_fwhm_mm: float = 0.0  # extra resolution loss of the signal (focal spot, detector aperture), FWHM in mm; noise is not smoothed
+    kernel_fwhm_mm: float = 0.0  # a softer reconstruction kernel than the standard: extra Gaussian FWHM in mm; smooths noise too
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -64,6 +65,7 @@ class AcquisitionParams:
             ("motion_mm", 0.0 <= self.motion_mm <= 100.0, "in [0, 100]"),
             ("ring_gain_sd", 0.0 <= self.ring_gain_sd <= 0.5, "in [0, 0.5]"),
             ("blur_fwhm_mm", 0.0 <= self.blur_fwhm_mm <= 50.0, "in [0, 50]"),
+            ("kernel_fwhm_mm", 0.0 <= self.kernel_fwhm_mm <= 50.0, "in [0, 50]"),
         ]
         for name, ok, expected in checks:
             value = getattr(self, name)

@@ -3,10 +3,11 @@
 Pipeline: HU -> attenuation at 70 keV -> (metal replaces tissue) -> line integrals
 of every view (Fourier projector) -> [degraded only: motion, blur, polychromatic
 spectrum with metal, Poisson + electronic noise, detector gains, photon floor,
-log, water correction] -> FBP with the scanner's kernel -> HU.
+log, water correction] -> FBP with the scanner's kernel (degraded: softened by
+``kernel_fwhm_mm`` when set) -> HU.
 
-The reference is the same slice, same detector and kernel, FULL_VIEWS views over
-360 deg, no noise, no motion, no blur, no gain errors, and metal seen
+The reference is the same slice, same detector and standard kernel, FULL_VIEWS views
+over 360 deg, no noise, no motion, no blur, no gain errors, and metal seen
 monochromatically at 70 keV: the error image (degraded - reference) isolates the
 degradations.
 """
@@ -14,7 +15,7 @@ degradations.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -103,12 +104,13 @@ def simulate(
     noiseless = measure_counts(q, i0, rng, gains=gains, noise=False)  # uses no random numbers
     degraded_sinograms = torch.from_numpy(np.stack([measured.p_corrected, noiseless.p_corrected])).float()
 
-    if geometry == ref_geometry:
+    degraded_kernel = replace(kernel, smooth_fwhm_mm=kernel.smooth_fwhm_mm + params.kernel_fwhm_mm)
+    if geometry == ref_geometry and degraded_kernel == kernel:
         recon = ref_projector.fbp(torch.cat([ref_sinogram, degraded_sinograms]), kernel, pixel_spacing_mm)
     else:
         recon = torch.cat([
             ref_projector.fbp(ref_sinogram, kernel, pixel_spacing_mm),
-            projector_for(geometry).fbp(degraded_sinograms, kernel, pixel_spacing_mm),
+            projector_for(geometry).fbp(degraded_sinograms, degraded_kernel, pixel_spacing_mm),
         ])
     ref_hu, deg_hu, noiseless_hu = (tables.mu_to_hu(r.numpy() / pixel_spacing_mm) for r in recon)
     info = {
@@ -118,7 +120,7 @@ def simulate(
         "i0_per_bin": i0,
         "n_det": geometry.n_det,
         "full_views": FULL_VIEWS,
-        "kernel": f"{kernel.window}@{kernel.cutoff_lp_per_mm or 'nyquist'}",
+        "kernel": str(degraded_kernel),
         "motion": motion,
         "synthetic": True,
     }
