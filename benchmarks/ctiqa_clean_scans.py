@@ -146,7 +146,7 @@ def main() -> None:
              "anatomy": anatomy_scans}[args.check](args.size, args.seeds)
     results = collections.defaultdict(list)
     for group, phantom_id, image in scans:
-        row = assessor.assess_arrays(preprocess_uint8(image)[None])[0]
+        row = assessor.assess_arrays(preprocess_uint8(image, windows=assessor.windows)[None])[0]
         called = {k: v for k, v in row["aspects"].items() if v not in (None, "none")}
         results[group].append({"id": phantom_id, "called": called, "score": row["score"]})
         print(f"{group:<40} {phantom_id[:26]:<26} {called or 'clean'} score {row['score']}", flush=True)

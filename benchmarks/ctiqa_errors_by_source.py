@@ -33,8 +33,9 @@ def main() -> None:
 
     rows = [json.loads(line) for line in (args.data / "annotations.jsonl").read_text().splitlines() if line.strip()]
     model = args.model or str(Path(__file__).resolve().parents[1] / "src" / "radscribe" / "checkpoints" / "ctiqa-captioner")
-    data = load_splits(args.data, sorted({r["split"] for r in rows}))
-    said = _captioner_eval(Assessor(load_captioner(model)), data, 0)["aspects"]
+    assessor = Assessor(load_captioner(model))
+    data = load_splits(args.data, sorted({r["split"] for r in rows}), windows=assessor.windows)
+    said = _captioner_eval(assessor, data, 0)["aspects"]
     by = collections.defaultdict(collections.Counter)
     for i, row in enumerate(rows):
         source = row.get("anatomy_id", "?")

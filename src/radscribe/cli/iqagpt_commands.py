@@ -136,6 +136,20 @@ def _flush(assessor, pending, as_json: bool, writer, heatmap: Optional[Path], ta
             writer.writerow({**row, **{a: s for a, s in (row.get("aspects") or {}).items()}})
 
 
+def parse_windows(text: Optional[str]) -> Optional[tuple[str, ...]]:
+    """``"ldct,lung,metal"`` -> a tuple of window specs, each checked (None: the config's)."""
+    if text is None:
+        return None
+    from radscribe.io import get_window
+
+    names = tuple(w.strip() for w in text.split(",") if w.strip())
+    if not names:
+        raise ConfigError("--windows needs at least one window, e.g. ldct,lung")
+    for name in names:
+        get_window(name)  # an unknown preset or malformed W/L is a ConfigError naming it
+    return names
+
+
 @train_app.command("captioner")
 @handle_errors
 def train_captioner_cmd(
@@ -151,6 +165,10 @@ def train_captioner_cmd(
     ring_channel: Optional[bool] = typer.Option(None, "--ring-channel/--no-ring-channel",
                                                 help="Give the encoder a third input channel, a fixed ring-artefact map "
                                                      "(circular medians about the centre; default: the config's, on in small)."),
+    windows: Optional[str] = typer.Option(None, "--windows",
+                                          help="Display windows fed to the encoder, one channel each, comma-separated "
+                                               "presets, soft tissue first (default: the config's, e.g. ldct,lung or "
+                                               "ldct,lung,metal; metal = W4000/L1000, where an implant is brighter than bone)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 
@@ -167,7 +185,7 @@ def train_captioner_cmd(
     from radscribe.iqagpt.train import get_config, train_captioner
 
     cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads, transposes=transposes,
-                     ring_channel=ring_channel)
+                     ring_channel=ring_channel, windows=parse_windows(windows))
     command = "radscribe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train_captioner(data, out, cfg, command=command,
                               progress=lambda it, total, desc: track(it, total=total, description=desc))

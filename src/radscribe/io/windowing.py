@@ -42,6 +42,10 @@ PRESETS: dict[str, Window] = {
     "mediastinum": Window(50, 350),
     "brain": Window(40, 80),
     "bone": Window(500, 2000),
+    # 2000..3000 HU: black below dense bone, white for implants (titanium ~6000 HU at 70 keV; scanners store
+    # up to 3071): the soft-tissue and lung windows paint a clip as white as a rib. A wider W4000/L1000,
+    # which keeps bone grey, showed phantom bone (sharper than real bone) to the captioner (docs/iqagpt.md)
+    "metal": Window(2500, 1000),
 }
 
 _CUSTOM = re.compile(r"^\s*W?\s*(?P<w>[-+]?\d+(\.\d+)?)\s*[/,:]?\s*L\s*(?P<l>[-+]?\d+(\.\d+)?)\s*$", re.I)

@@ -66,11 +66,16 @@ class Assessor:
     def model_name(self) -> str:
         return self.loaded.name
 
+    @property
+    def windows(self) -> tuple[str, ...]:
+        """The display windows this model's encoder was trained on (its input channels)."""
+        return tuple(self.loaded.model.cfg.encoder.windows)
+
     def preprocess(self, images: Iterable[MedicalImage]) -> np.ndarray:
-        return np.stack([preprocess_uint8(to_hu(im, self.window)) for im in images])
+        return np.stack([preprocess_uint8(to_hu(im, self.window), windows=self.windows) for im in images])
 
     def assess_arrays(self, batch_uint8: np.ndarray, *, keep_maps: bool = False) -> list[dict]:
-        """Captions and scores for already preprocessed slices (uint8, (B, 2, 256, 256))."""
+        """Captions and scores for already preprocessed slices (uint8, (B, len(windows), 256, 256))."""
         torch.set_num_threads(self.threads)
         tok = self.loaded.tokenizer
         expected = ExpectedScore(tok)

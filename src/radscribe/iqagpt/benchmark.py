@@ -15,13 +15,14 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
+from radscribe.errors import ConfigError
 from radscribe.io import atomic_write_json, atomic_write_text
 from radscribe.iqagpt.assess import Assessor, load_assessor
 from radscribe.iqagpt.baselines.train import BASELINES, BaselineConfig, fit, load_baseline, predict, save_baseline
 from radscribe.iqagpt.data import ASPECTS, CTIQAData, canonical_captions, load_splits, read_annotations, severity_index
 from radscribe.iqagpt.metrics import aspect_accuracy, caption_metrics, confusion, correlations
 from radscribe.iqagpt.models.encoder import EncoderConfig
-from radscribe.iqagpt.preprocess import preprocess_uint8
+from radscribe.iqagpt.preprocess import resolve_windows
 from radscribe.iqagpt.score import ExpectedScore, llm_scores, parse_caption_fields, score_from_parse
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
@@ -175,16 +176,18 @@ def _always_none(true_aspects: np.ndarray) -> float | None:
 def same_augmentation(baseline: BaselineConfig, captioner_train_config: dict, epochs: bool = False) -> BaselineConfig:
     """The baselines augmented and fed as the captioner under test was (its manifest's train_config): like for like;
     with ``epochs`` also trained as long."""
-    keys = ("shift_px", "flips", "transposes", "ring_channel") + (("epochs",) if epochs else ())
+    keys = ("shift_px", "flips", "transposes", "ring_channel", "windows") + (("epochs",) if epochs else ())
     # a manifest from before transposes or the ring map existed was trained without them
     known = {"transposes": False, "ring_channel": False} if "flips" in captioner_train_config else {}
     known.update({k: captioner_train_config[k] for k in keys if k in captioner_train_config})
+    if "windows" in known:
+        known["windows"] = tuple(known["windows"])  # a list in the manifest's JSON
     return replace(baseline, **known)
 
 
 def train_baselines(cfg: BenchmarkConfig, train: CTIQAData, progress: Progress | None) -> tuple[dict, dict]:
     enc = EncoderConfig(widths=tuple(cfg.baseline.widths), stem_stride=cfg.baseline.stem_stride,
-                        ring_channel=cfg.baseline.ring_channel)
+                        ring_channel=cfg.baseline.ring_channel, windows=tuple(cfg.baseline.windows))
     canonical_captions(train, 0)  # CLIP-IQA learns from the same wording as the captioner
     tok = WordTokenizer.build(train.captions)
     folder = Path(cfg.out) / "baselines"
@@ -214,15 +217,20 @@ def run_benchmark(cfg: BenchmarkConfig, progress: Progress | None = None) -> dic
     cfg = replace(cfg, baseline=same_augmentation(cfg.baseline, assessor.loaded.manifest.get("train_config") or {},
                                                   epochs=cfg.match_epochs))
     data_dir = Path(cfg.data)
-    train = load_splits(data_dir, ["train"], progress=lambda it: wrap(it, len(it), "preprocessing train"))
+    windows = assessor.windows
+    if resolve_windows(cfg.baseline.windows) != windows:
+        raise ConfigError(f"the baselines would see windows {list(cfg.baseline.windows)}, the captioner {list(windows)}")
+    train = load_splits(data_dir, ["train"], windows=windows, progress=lambda it: wrap(it, len(it), "preprocessing train"))
     baselines, baseline_info = train_baselines(cfg, train, progress)
     splits = []
-    test = load_splits(data_dir, ["test"], limit=cfg.limit, progress=lambda it: wrap(it, len(it), "preprocessing test"))
+    test = load_splits(data_dir, ["test"], limit=cfg.limit, windows=windows,
+                       progress=lambda it: wrap(it, len(it), "preprocessing test"))
     splits.append(evaluate_split("test (synthetic)", test, data_dir, assessor, baselines, cfg))
     real_dir = Path(cfg.real_data) if cfg.real_data else data_dir
     real_splits = sorted({r["split"] for r in read_annotations(real_dir)} & set(REAL_SPLITS))
     if real_splits:
-        real = load_splits(real_dir, real_splits, limit=cfg.limit, progress=lambda it: wrap(it, len(it), "preprocessing real"))
+        real = load_splits(real_dir, real_splits, limit=cfg.limit, windows=windows,
+                           progress=lambda it: wrap(it, len(it), "preprocessing real"))
         splits.append(evaluate_split("held-out real anatomy (simulated acquisitions)", real, real_dir, assessor, baselines, cfg))
     report = {
         "synthetic": True,

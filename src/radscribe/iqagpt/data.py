@@ -19,7 +19,7 @@ import numpy as np
 
 from radscribe.errors import ConfigError, InputError
 from radscribe.io import read_image
-from radscribe.iqagpt.preprocess import INPUT_SIZE, PREPROCESS_VERSION, preprocess_uint8
+from radscribe.iqagpt.preprocess import INPUT_SIZE, PREPROCESS_VERSION, WINDOWS, preprocess_uint8, resolve_windows
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +122,18 @@ def canonical_captions(data: CTIQAData, template_seed: int) -> int:
     return changed
 
 
-def _cache_path(data_dir: Path, records: list[dict], size: int) -> Path:
-    key = hashlib.sha256((PREPROCESS_VERSION + str(size) + "".join(r["image"] for r in records)).encode()).hexdigest()[:16]
+def _cache_path(data_dir: Path, records: list[dict], size: int, windows: tuple[str, ...] = WINDOWS) -> Path:
+    # the default windows add nothing to the key, so caches made before windows were a setting stay valid
+    values = resolve_windows(windows)
+    tag = "" if values == resolve_windows(WINDOWS) else ",".join(values)  # values, not names
+    key = hashlib.sha256((PREPROCESS_VERSION + str(size) + tag + "".join(r["image"] for r in records)).encode()).hexdigest()[:16]
     return data_dir / ".cache" / f"iqagpt-{key}.npy"
 
 
 def load_splits(data_dir: str | Path, splits: Iterable[str], *, size: int = INPUT_SIZE, cache: bool = True,
-                progress: Callable[[Iterable], Iterable] | None = None, limit: int | None = None) -> CTIQAData:
-    """Preprocess the images of ``splits`` (cached under ``DIR/.cache`` when the folder is writable)."""
+                progress: Callable[[Iterable], Iterable] | None = None, limit: int | None = None,
+                windows: tuple[str, ...] = WINDOWS) -> CTIQAData:
+    """Preprocess the images of ``splits`` through ``windows`` (cached under ``DIR/.cache`` when the folder is writable)."""
     data_dir = Path(data_dir)
     wanted = tuple(splits)
     records = [r for r in read_annotations(data_dir) if r["split"] in wanted]
@@ -137,21 +141,21 @@ def load_splits(data_dir: str | Path, splits: Iterable[str], *, size: int = INPU
         records = records[:limit]
     if not records:
         raise ConfigError(f"{data_dir}: no records in split(s) {', '.join(wanted)} (have: {splits_present(data_dir)})")
-    cache_file = _cache_path(data_dir, records, size)
+    cache_file = _cache_path(data_dir, records, size, tuple(windows))
     images = None
     if cache and cache_file.is_file():
         images = np.load(cache_file)
-        if images.shape[0] != len(records):
+        if images.shape[:2] != (len(records), len(windows)):
             images = None
     if images is None:
-        images = np.zeros((len(records), 2, size, size), dtype=np.uint8)
+        images = np.zeros((len(records), len(windows), size, size), dtype=np.uint8)
         iterator = progress(range(len(records))) if progress else range(len(records))
         for i in iterator:
             path = data_dir / records[i]["image"]
             slices = read_image(path)
             if not slices[0].is_hu:
                 raise InputError(path, "not in Hounsfield units; CT-IQA images must be HU (16-bit PNG HU+1024, DICOM CT, TIFF with HU)")
-            images[i] = preprocess_uint8(slices[0].pixels, size)
+            images[i] = preprocess_uint8(slices[0].pixels, size, tuple(windows))
         if cache:
             try:
                 cache_file.parent.mkdir(exist_ok=True)

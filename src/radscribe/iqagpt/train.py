@@ -25,7 +25,7 @@ from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import NEUTRAL as RING_NEUTRAL
 from radscribe.iqagpt.models.ring import ring_maps
-from radscribe.iqagpt.preprocess import AIR_HU, preprocess_uint8, to_model_input
+from radscribe.iqagpt.preprocess import AIR_HU, WINDOWS, preprocess_uint8, to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ class TrainConfig:
     # phantoms turned 90 degrees as degraded (benchmarks/ctiqa_clean_scans.py anatomy); only where the caption
     # names no side
     transposes: bool = False
-    ring_channel: bool = False  # the fixed ring map as a third input channel (models/ring.py)
+    ring_channel: bool = False  # the fixed ring map as one more input channel (models/ring.py)
+    windows: tuple[str, ...] = WINDOWS  # display windows, one input channel each (iqagpt/preprocess.py)
     limit: int | None = None  # use only the first N training records (quick experiments)
     aux_weight: float = 1.0  # auxiliary score/aspect heads on the image encoder (see CaptionerConfig)
     caption_seed: int | None = 0  # re-describe annotations with this template seed (one wording); None = stored captions
@@ -81,11 +82,12 @@ def encode_captions(tokenizer: WordTokenizer, captions: list[str], max_len: int)
     return out
 
 
-def random_shift(images: torch.Tensor, max_px: int, gen: torch.Generator) -> torch.Tensor:
+def random_shift(images: torch.Tensor, max_px: int, gen: torch.Generator,
+                 windows: tuple[str, ...] = WINDOWS) -> torch.Tensor:
     """Translate each image by up to ``max_px`` pixels; uncovered pixels become air (its value in each window)."""
     if max_px <= 0:
         return images
-    out = air_like(images)
+    out = air_like(images, windows)
     n = images.shape[-1]
     for i, (dy, dx) in enumerate(torch.randint(-max_px, max_px + 1, (images.shape[0], 2), generator=gen).tolist()):
         ys, yd = (slice(0, n - dy), slice(dy, n)) if dy >= 0 else (slice(-dy, n), slice(0, n + dy))
@@ -102,9 +104,10 @@ def mirror_ok(captions: list[str]) -> torch.Tensor:
     return torch.tensor([SIDE_WORDS.search(c) is None for c in captions], dtype=torch.bool)
 
 
-def air_like(images: torch.Tensor) -> torch.Tensor:
+def air_like(images: torch.Tensor, windows: tuple[str, ...] = WINDOWS) -> torch.Tensor:
     """A batch shaped like ``images`` filled with air as the model sees it in each window channel."""
-    air = torch.from_numpy(preprocess_uint8(np.full((1, 1), AIR_HU, np.float32), size=1)[:, 0, 0]).float() / 255.0
+    air_hu = np.full((1, 1), AIR_HU, np.float32)
+    air = torch.from_numpy(preprocess_uint8(air_hu, size=1, windows=tuple(windows))[:, 0, 0]).float() / 255.0
     extra = images.shape[1] - len(air)  # the ring map's channel: no ring
     air = torch.cat([air, torch.full((max(extra, 0),), RING_NEUTRAL)])
     return air.to(images.dtype)[None, :, None, None].expand_as(images).clone()
@@ -117,7 +120,7 @@ def augment(images: torch.Tensor, cfg, gen: torch.Generator, mirror: torch.Tenso
     multiply the views of each slice without changing any label (a side-naming caption is never
     mirrored or turned).
     """
-    images = random_shift(images, cfg.shift_px, gen)
+    images = random_shift(images, cfg.shift_px, gen, tuple(cfg.windows))
     if not cfg.flips:
         return images
     transposes = cfg.transposes
@@ -168,14 +171,16 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     out.mkdir(parents=True, exist_ok=True)
     wrap = progress or (lambda it, total, desc: it)
     started = time.time()
-    train = load_splits(data_dir, ["train"], limit=cfg.limit,
+    windows = tuple(cfg.windows)
+    train = load_splits(data_dir, ["train"], limit=cfg.limit, windows=windows,
                         progress=lambda it: wrap(it, len(it), "preprocessing train"))
-    val = load_splits(data_dir, ["val"], progress=lambda it: wrap(it, len(it), "preprocessing val"))
+    val = load_splits(data_dir, ["val"], windows=windows, progress=lambda it: wrap(it, len(it), "preprocessing val"))
     if cfg.caption_seed is not None:
         for split in (train, val):
             canonical_captions(split, cfg.caption_seed)
     tokenizer = WordTokenizer.build(train.captions)
-    encoder = EncoderConfig(widths=tuple(cfg.widths), stem_stride=cfg.stem_stride, ring_channel=cfg.ring_channel)
+    encoder = EncoderConfig(widths=tuple(cfg.widths), stem_stride=cfg.stem_stride, ring_channel=cfg.ring_channel,
+                            windows=windows)
     model_cfg = CaptionerConfig(vocab_size=len(tokenizer), encoder=encoder,
                                 n_layers=cfg.n_layers, n_heads=cfg.n_heads, max_len=cfg.max_len, aux_weight=cfg.aux_weight)
     torch.manual_seed(cfg.seed)

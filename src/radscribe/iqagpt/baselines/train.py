@@ -49,6 +49,7 @@ class BaselineConfig:
     flips: bool = TrainConfig.flips
     transposes: bool = TrainConfig.transposes
     ring_channel: bool = TrainConfig.ring_channel
+    windows: tuple[str, ...] = TrainConfig.windows
 
 
 def fit(model, data: CTIQAData, cfg: BaselineConfig,

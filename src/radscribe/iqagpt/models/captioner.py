@@ -34,14 +34,13 @@ class CaptionerConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["encoder"]["widths"] = list(self.encoder.widths)
+        d["encoder"]["windows"] = list(self.encoder.windows)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "CaptionerConfig":
         d = dict(d)
         enc = dict(d.pop("encoder", {}))
-        if "widths" in enc:
-            enc["widths"] = tuple(enc["widths"])
         return cls(encoder=EncoderConfig(**enc), **d)
 
 

@@ -1,6 +1,6 @@
 """A small CNN image encoder trained from scratch (no pretrained weights exist offline).
 
-(B, 2, 256, 256) -> (B, 16*16, dim) image tokens with a learned position embedding.
+(B, C, 256, 256) -> (B, 16*16, dim) image tokens with a learned position embedding.
 A 4x4-patch stem (every pixel seen once: noise texture survives as per-patch filter responses),
 then stride-2 stages with a residual block each. About 110 M multiply-adds per slice.
 """
@@ -12,12 +12,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from radscribe.errors import ConfigError
 from radscribe.iqagpt.models.ring import with_ring
+from radscribe.iqagpt.preprocess import WINDOWS, resolve_windows
 
 
 @dataclass
 class EncoderConfig:
-    in_channels: int = 2
+    in_channels: int | None = None  # = len(windows); kept because saved configs name it
     widths: tuple[int, ...] = (24, 48, 96)  # the stem, then one stride-2 stage per further width
     stem_stride: int = 4  # first layer: non-overlapping 4x4 patches (sees every pixel, 1/16 of the cost of full res)
     res_from: int = 1  # residual blocks from this stage on (earlier, larger maps cost the most)
@@ -25,6 +27,19 @@ class EncoderConfig:
     # append the fixed ring map (models/ring.py) as one more input channel: the encoders called 88-100% of
     # mild and moderate rings "none", though the map separates them from the same input (docs/iqagpt.md)
     ring_channel: bool = False
+    # the display windows the slice is fed through, one input channel each (iqagpt/preprocess.py), kept as
+    # values ("W350/L40"); the first must be the soft-tissue window when the ring map is on (it reads channel 0)
+    windows: tuple[str, ...] = WINDOWS
+
+    def __post_init__(self) -> None:
+        self.windows = resolve_windows(self.windows)
+        self.widths = tuple(self.widths)
+        if self.in_channels is None:
+            self.in_channels = len(self.windows)
+        if self.in_channels != len(self.windows):
+            raise ConfigError(f"encoder in_channels {self.in_channels} does not match its windows {list(self.windows)}")
+        if self.ring_channel and self.windows[0] != resolve_windows(["ldct"])[0]:
+            raise ConfigError(f"the ring map reads the first window, which must be 'ldct', got {self.windows[0]!r}")
 
     @property
     def dim(self) -> int:

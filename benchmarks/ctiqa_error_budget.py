@@ -1,0 +1,75 @@
+"""Where a captioner's score error comes from: per true aspect severity, how often it is read right or
+called "none", and its share of the squared score error; one line per model, side by side.
+
+SYNTHETIC labels (radscribe's annotation protocol). Use it to pick what to fix next, and to compare two
+checkpoints on the same split (their input windows may differ: each model gets its own channels).
+
+    .venv/bin/python benchmarks/ctiqa_error_budget.py --data ctiqa-mix-w25-real --split test \\
+        --model runs/a --model runs/b --json budget.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SEVERITIES = ("none", "mild", "moderate", "severe")
+
+
+def budget(model: str, data_dir: Path, splits: list[str]) -> dict:
+    from radscribe.iqagpt.assess import load_assessor
+    from radscribe.iqagpt.data import ASPECTS, load_splits
+    from radscribe.iqagpt.metrics import correlations
+
+    assessor = load_assessor(model)
+    data = load_splits(data_dir, splits, windows=assessor.windows)
+    rows = assessor.assess_arrays(data.images)
+    pred = np.array([np.nan if r["score"] is None else r["score"] for r in rows])
+    err2 = np.nan_to_num(pred - data.scores, nan=4.0) ** 2  # no score read: counted as the worst miss
+    out = {"model": model, "windows": list(assessor.windows), "n": len(rows),
+           **{k: correlations(pred.tolist(), data.scores.tolist())[k] for k in ("sum_abs", "mae")}, "aspects": {}}
+    for j, aspect in enumerate(ASPECTS):
+        said = [r["aspects"].get(aspect) or "none" for r in rows]
+        for level in (1, 2, 3):
+            idx = np.flatnonzero(data.aspects[:, j] == level)
+            if idx.size == 0:
+                continue
+            out["aspects"][f"{aspect} {SEVERITIES[level]}"] = {
+                "n": int(idx.size),
+                "read_right": round(float(np.mean([said[i] == SEVERITIES[level] for i in idx])), 3),
+                "called_none": round(float(np.mean([said[i] == "none" for i in idx])), 3),
+                "share_of_squared_error": round(float(err2[idx].sum() / max(err2.sum(), 1e-9)), 3),
+            }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="a make-ctiqa / make-ctiqa-heldout folder")
+    parser.add_argument("--split", action="append", help="split(s) to read (default: test)")
+    parser.add_argument("--model", action="append", help="captioner folder(s) (default: the shipped one)")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    shipped = str(Path(__file__).resolve().parents[1] / "src" / "radscribe" / "checkpoints" / "ctiqa-captioner")
+    results = [budget(m, args.data, args.split or ["test"]) for m in (args.model or [shipped])]
+    print("SYNTHETIC labels. |PLCC|+|SROCC|+|KROCC| / MAE:", "   ".join(
+        f"{Path(r['model']).name}: {r['sum_abs']:.3f} / {r['mae']:.2f}" for r in results))
+    print(f"{'true aspect':<18}" + "".join(f"{Path(r['model']).name[:24]:>34}" for r in results))
+    print(f"{'':<18}" + "".join(f"{'n  right  none  share':>34}" for _ in results))
+    for key in results[0]["aspects"]:
+        cells = [r["aspects"].get(key) for r in results]
+        print(f"{key:<18}" + "".join(
+            f"{c['n']:>16} {c['read_right']:>5.2f} {c['called_none']:>5.2f} {c['share_of_squared_error']:>5.2f}" if c else
+            f"{'-':>34}" for c in cells))
+    if args.json:
+        args.json.write_text(json.dumps({"synthetic": True, "data": str(args.data), "results": results}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
