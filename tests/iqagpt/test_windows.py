@@ -104,3 +104,33 @@ def test_an_unknown_window_is_refused_before_training(tiny_data, tmp_path):
     result = CliRunner().invoke(app, ["train", "captioner", "--data", str(tiny_data), "--out", str(tmp_path / "x"),
                                       "--config", "tiny", "--windows", "ldct,shiny"])
     assert result.exit_code != 0 and "shiny" in result.output and not (tmp_path / "x").exists()
+
+
+def test_population_batchnorm_statistics_make_eval_match_the_batch_the_model_normalises():
+    """After recalibrating on a set, eval mode on that set equals train-mode normalisation by the set's own
+    statistics; the exponential running average a run ends on need not (docs/iqagpt.md, metal window)."""
+    from radscribe.iqagpt.baselines.heads import MultitaskRegressor
+    from radscribe.iqagpt.models.batchnorm import recalibrate_batchnorm
+    from radscribe.iqagpt.preprocess import to_model_input
+
+    torch.manual_seed(0)
+    model = MultitaskRegressor(EncoderConfig(widths=(8, 16, 16), stem_stride=4, windows=THREE))
+    images = np.random.default_rng(0).integers(0, 120, (48, 3, 256, 256), dtype=np.uint8)
+    images[:6, 2, 100:140, 100:140] = 255  # a few implants in the metal window: a heavy-tailed channel
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for bn in bns:  # a running average that ended on unrepresentative batches
+        bn.running_var.fill_(50.0)
+    weights = {k: v.clone() for k, v in model.state_dict().items() if "running" not in k and "num_batches" not in k}
+    model.eval()
+    x = to_model_input(images)
+    with torch.no_grad():
+        stale = model(x)
+        model.train()
+        own_stats = model(x)  # normalised by this set's statistics
+        model.eval()
+    assert recalibrate_batchnorm(model, images, n=48, batch_size=48) == 48
+    with torch.no_grad():
+        fresh = model(x)
+    assert not model.training and all(bn.momentum == 0.1 for bn in bns)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in weights.items())  # only the statistics changed
+    assert torch.allclose(fresh, own_stats, atol=1e-3) and not torch.allclose(stale, own_stats, atol=1e-1)

@@ -167,8 +167,8 @@ def train_captioner_cmd(
                                                      "(circular medians about the centre; default: the config's, on in small)."),
     windows: Optional[str] = typer.Option(None, "--windows",
                                           help="Display windows fed to the encoder, one channel each, comma-separated "
-                                               "presets, soft tissue first (default: the config's, e.g. ldct,lung or "
-                                               "ldct,lung,metal; metal = W4000/L1000, where an implant is brighter than bone)."),
+                                               "presets or W/L values, soft tissue first (default: the config's, ldct,lung; ldct,lung,metal "
+                                               "adds W1000/L2500, which shows implants and nothing below dense bone)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 

@@ -21,6 +21,7 @@ from radscribe.iqagpt.assess import Assessor, load_assessor
 from radscribe.iqagpt.baselines.train import BASELINES, BaselineConfig, fit, load_baseline, predict, save_baseline
 from radscribe.iqagpt.data import ASPECTS, CTIQAData, canonical_captions, load_splits, read_annotations, severity_index
 from radscribe.iqagpt.metrics import aspect_accuracy, caption_metrics, confusion, correlations
+from radscribe.iqagpt.models.batchnorm import recalibrate_batchnorm
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.preprocess import resolve_windows
 from radscribe.iqagpt.score import ExpectedScore, llm_scores, parse_caption_fields, score_from_parse
@@ -204,6 +205,9 @@ def train_baselines(cfg: BenchmarkConfig, train: CTIQAData, progress: Progress |
             info[name] = fit(model, train, cfg.baseline, progress, name)
             save_baseline(model, folder / name)
             atomic_write_text(stamp, signature)
+        if isinstance(model, torch.nn.Module):  # population BatchNorm statistics, whether trained now or reused
+            info[name]["batchnorm_recalibrated_on"] = recalibrate_batchnorm(model, train.images)
+            model.eval()
         models[name] = model
     return models, info
 
