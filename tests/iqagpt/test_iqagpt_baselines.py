@@ -46,7 +46,8 @@ def test_benchmark_resumes_the_baselines_it_finished(tiny_data, tmp_path):
     assert not any(i.get("reused") for i in first.values())
     (tmp_path / "baselines" / "noise_sigma.signature.json").unlink()  # as if stopped before it finished
     _, again = train_baselines(cfg, train, None)
-    assert again["multitask_classification"] == {"reused": True}
+    # reused, and its BatchNorm statistics recomputed over the training slices (all of them: fewer than 2,048)
+    assert again["multitask_classification"] == {"reused": True, "batchnorm_recalibrated_on": len(train)}
     assert not again["noise_sigma"].get("reused")
     changed = BenchmarkConfig(data=str(tiny_data), out=str(tmp_path), baselines=names,
                               baseline=BaselineConfig(epochs=2, batch_size=8, widths=(8, 16, 16), stem_stride=4))
