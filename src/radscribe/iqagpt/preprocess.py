@@ -5,7 +5,7 @@ HU slice (any size) -> float32 tensor (2, 256, 256) in [0, 1]:
 1. pad to a square with air (-1024 HU), centred, so anatomy keeps its aspect ratio;
 2. windows as channels, by default two: ``ldct`` W350/L40 (LDCTIQAC's reading window: noise and
    streaks in soft tissue) and ``lung`` W1500/L-600 (wide: rings and motion outside soft tissue).
-   A model may add ``metal`` W4000/L1000: in the other two an implant is as white as bone, so a
+   A model may add ``metal`` W1000/L2500: in the other two an implant is as white as bone, so a
    model cannot tell a clip from a rib (its encoder config names its windows);
 3. area-resize to 256 x 256 (mean of the pixels each output pixel covers; a 512 slice becomes
    2 x 2 block means);
