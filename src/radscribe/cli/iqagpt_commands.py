@@ -167,8 +167,8 @@ def train_captioner_cmd(
                                                      "(circular medians about the centre; default: the config's, on in small)."),
     windows: Optional[str] = typer.Option(None, "--windows",
                                           help="Display windows fed to the encoder, one channel each, comma-separated "
-                                               "presets or W/L values, soft tissue first (default: the config's, ldct,lung; ldct,lung,metal "
-                                               "adds W1000/L2500, which shows implants and nothing below dense bone)."),
+                                               "presets or W/L values, soft tissue first (default: the config's; small: ldct,lung,metal, where metal "
+                                               "W1000/L2500 shows implants and nothing below dense bone; tiny: ldct,lung)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 
