@@ -133,6 +133,35 @@ def test_pipeline_with_finding_tokens_saves_loads_and_chats(findings_run, tiny_d
     assert json.loads(gated.stdout)["guidance"] == 0 and json.loads(gated.stdout)["guidance_gate"] == 1.01
 
 
+def test_the_manifest_chooses_guidance_null_reading(findings_run, tiny_data, tmp_path):
+    import shutil
+
+    from radscribe.errors import ConfigError
+    from radscribe.xraygpt import load_model
+    from radscribe.xraygpt.data import image_tensor
+
+    folder = tmp_path / "normal-null"
+    shutil.copytree(findings_run / "xraygpt-smollm2-lora", folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    image = image_tensor(tiny_data / "images" / "0002.png", 64)[None]
+    default = load_model(findings_run / "xraygpt-smollm2-lora").model
+    assert default.guidance_null == "uncertain"  # no decoding.guidance_null: every observation at 0.5, as before
+    with torch.no_grad():
+        assert torch.equal(default.null_embeds(image), default.visual_embeds(image, torch.full((1, 14), 0.5)))
+    manifest["decoding"] = {**manifest.get("decoding", {}), "guidance_null": "normal"}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    model = load_model(folder).model
+    normal = torch.zeros(1, 14)
+    normal[0, OBSERVATIONS.index("No Finding")] = 1.0
+    with torch.no_grad():
+        assert torch.equal(model.null_embeds(image), model.visual_embeds(image, normal))
+        assert not torch.equal(model.null_embeds(image), default.null_embeds(image))
+    manifest["decoding"]["guidance_null"] = "nothing"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="guidance_null"):
+        load_model(folder)
+
+
 def test_abnormal_studies_repeated(tiny_data):
     from radscribe.xraygpt.data import load_examples
     from radscribe.xraygpt.train_projection import is_abnormal, with_abnormal_repeated

@@ -28,6 +28,7 @@ from radscribe.errors import ConfigError
 from radscribe.io.writers import atomic_write_json
 from radscribe.xraygpt.encoder import EncoderConfig, VisualEncoder
 from radscribe.xraygpt.finding_tokens import new_finding_head
+from radscribe.xraygpt.guidance import NULL_READINGS
 from radscribe.xraygpt.lora import LoRAConfig, lora_state_dict
 
 MANIFEST = "manifest.json"
@@ -158,6 +159,10 @@ def load_model(name_or_path: str | Path = DEFAULT_MODEL, *, threads: int = 2, ll
         finding_head.load_state_dict(load_file(str(folder / "finding_head.safetensors")))
     model = XrayGPT(load_encoder(folder, manifest), llm_model, tokenizer, lora, visual_tokens, finding_head)
     model.projection.load_state_dict(load_file(str(folder / "projection.safetensors")))
+    model.guidance_null = (manifest.get("decoding") or {}).get("guidance_null", "uncertain")
+    if model.guidance_null not in NULL_READINGS:
+        raise ConfigError(f"{folder / MANIFEST}: decoding.guidance_null must be one of {', '.join(NULL_READINGS)}, "
+                          f"not {model.guidance_null!r}")
     if lora is not None:
         missing = model.llm.load_state_dict(load_file(str(folder / "lora.safetensors")), strict=False)
         if missing.unexpected_keys:

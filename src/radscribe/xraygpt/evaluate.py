@@ -132,8 +132,10 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
                                                         batch_size=config.batch_size, progress=progress, name="base LLM")
         seconds["projection-base-llm"] = time.perf_counter() - started
 
+    nulls = {"xraygpt": loaded.model.guidance_null, **({"projection-base-llm": base.model.guidance_null} if base_model_name else {})}
     systems = {name: {**score_system(preds, references), "seconds": round(seconds[name], 1), "about": SYSTEM_NOTES[name],
-                      **weights.get(name, {})}
+                      **weights.get(name, {}),
+                      **({"guidance_null": nulls[name]} if weights.get(name, {}).get("guidance") else {})}
                for name, preds in outputs.items()}
     report = {
         "synthetic": True,
@@ -170,6 +172,7 @@ def to_markdown(report: dict) -> str:
         f"{report['n_train']}; model: `{report['model']}`; greedy decoding"
         + "".join(f"; `{name}` image guidance {s['guidance']:g}"
                   + (f" where the encoder reads a finding at p >= {s['guidance_gate']:g}" if s.get("guidance_gate") else "")
+                  + (f" (null run: a {s['guidance_null']} reading)" if s.get("guidance_null", "uncertain") != "uncertain" else "")
                   for name, s in report["systems"].items() if s.get("guidance"))
         + ".",
         "",

@@ -28,6 +28,22 @@ from radscribe.cxr.labeler import NO_FINDING, OBSERVATIONS
 
 FINDING_COLUMNS = [i for i, name in enumerate(OBSERVATIONS) if name != NO_FINDING]
 
+#: What the null run of a finding-token model reads (manifest ``decoding.guidance_null``): ``uncertain``, every
+#: observation at 0.5 (the encoder says nothing); ``normal``, a normal study (No Finding 1, every finding 0), so
+#: guidance amplifies how the image differs from a normal one.
+NULL_READINGS = ("uncertain", "normal")
+
+
+def null_reading(n_images: int, kind: str = "uncertain") -> torch.Tensor:
+    """(n_images, 14) finding probabilities for guidance's null run (see ``NULL_READINGS``)."""
+    if kind == "uncertain":
+        return torch.full((n_images, len(OBSERVATIONS)), 0.5)
+    if kind == "normal":
+        probs = torch.zeros(n_images, len(OBSERVATIONS))
+        probs[:, OBSERVATIONS.index(NO_FINDING)] = 1.0
+        return probs
+    raise ValueError(f"unknown guidance null {kind!r}; choose one of {', '.join(NULL_READINGS)}")
+
 
 def guided_logits(with_image: torch.Tensor, without_image: torch.Tensor, weight: float,
                   plausibility: float = 0.1) -> torch.Tensor:

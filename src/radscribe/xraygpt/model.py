@@ -18,7 +18,7 @@ from radscribe.llm.sampling import IncrementalText, pick_next_token
 from radscribe.xraygpt.conversation import END
 from radscribe.xraygpt.encoder import VisualEncoder
 from radscribe.xraygpt.finding_tokens import check_visual_tokens, finding_token_inputs, pooled_features
-from radscribe.xraygpt.guidance import guided_logits
+from radscribe.xraygpt.guidance import guided_logits, null_reading
 from radscribe.xraygpt.lora import LoRAConfig, add_lora
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ class XrayGPT(nn.Module):
         extra = 2 * finding_head.out_features if visual_tokens == "grid+findings" else 0  # present + absent slots
         self.projection = nn.Linear(encoder.config.token_dim + extra, hidden)
         self.end_ids = self._end_ids()
+        self.guidance_null = "uncertain"  # guidance's null reading; a checkpoint's manifest may set another
 
     def _end_ids(self) -> set[int]:
         ids = {self.tokenizer.eos_token_id} if self.tokenizer.eos_token_id is not None else set()
@@ -141,11 +142,12 @@ class XrayGPT(nn.Module):
         return torch.sigmoid(self.finding_head(features)).cpu()
 
     def null_embeds(self, images: torch.Tensor) -> torch.Tensor | None:
-        """Guidance's null run for (B, 1, S, S) images: with finding tokens, the same images with every finding at
-        0.5 (what the encoder's reading adds is what guidance amplifies); grid only: no image at all (None)."""
+        """Guidance's null run for (B, 1, S, S) images: with finding tokens, the same images with the reading
+        ``self.guidance_null`` (:data:`.guidance.NULL_READINGS`; what the encoder's own reading adds is what
+        guidance amplifies); grid only: no image at all (None)."""
         if self.visual_tokens != "grid+findings":
             return None
-        return self.visual_embeds(images, torch.full((len(images), self.finding_head.out_features), 0.5))
+        return self.visual_embeds(images, null_reading(len(images), self.guidance_null))
 
     def text_ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
