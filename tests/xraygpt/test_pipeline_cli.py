@@ -156,6 +156,7 @@ def test_benchmark_and_chat_decode_with_the_checkpoints_guidance(tiny_run, tiny_
     assert result.exit_code == 0, result.output
     report = json.loads((out / "benchmark.json").read_text())
     assert report["config"]["guidance"] is None and report["systems"]["xraygpt"]["guidance"] == 1.5
+    assert report["systems"]["xraygpt"]["guidance_null"] == "uncertain"  # the manifest sets none: the default
     assert "`xraygpt` image guidance 1.5" in (out / "benchmark.md").read_text()
     loaded = load_model(model_dir)
     studies = split_examples(load_examples(tiny_data), "test")

@@ -103,6 +103,7 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
     size = loaded.image_size
     test_images = load_image_batch(test, size)
     outputs, seconds, weights = {}, {}, {"xraygpt": guidance_for(config, loaded)}
+    nulls = {"xraygpt": loaded.model.guidance_null}  # what guidance contrasts with (reported when guiding)
 
     started = time.perf_counter()
     outputs["xraygpt"] = generate_batch(loaded.model, test_images, prompt, max_new_tokens=config.max_new_tokens,
@@ -125,6 +126,7 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
         base = load_model(base_model_name, threads=threads)
         base_manifest = base.manifest
         weights["projection-base-llm"] = guidance_for(config, base)
+        nulls["projection-base-llm"] = base.model.guidance_null
         started = time.perf_counter()
         outputs["projection-base-llm"] = generate_batch(base.model, load_image_batch(test, base.image_size), prompt,
                                                         max_new_tokens=config.max_new_tokens,
@@ -132,7 +134,6 @@ def run_benchmark(examples: Sequence[CxrExample], model_name: str, base_model_na
                                                         batch_size=config.batch_size, progress=progress, name="base LLM")
         seconds["projection-base-llm"] = time.perf_counter() - started
 
-    nulls = {"xraygpt": loaded.model.guidance_null, **({"projection-base-llm": base.model.guidance_null} if base_model_name else {})}
     systems = {name: {**score_system(preds, references), "seconds": round(seconds[name], 1), "about": SYSTEM_NOTES[name],
                       **weights.get(name, {}),
                       **({"guidance_null": nulls[name]} if weights.get(name, {}).get("guidance") else {})}
