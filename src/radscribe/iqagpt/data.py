@@ -47,7 +47,7 @@ def category_of_score(score: float) -> str:
 
 @dataclass
 class CTIQAData:
-    """One or more splits, preprocessed: ``images`` uint8 (N, 2, 256, 256)."""
+    """One or more splits, preprocessed: ``images`` uint8 (N, n_windows, 256, 256)."""
 
     images: np.ndarray
     scores: np.ndarray  # float32 (N,)

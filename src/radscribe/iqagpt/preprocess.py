@@ -1,12 +1,12 @@
 """The one fixed preprocessing every IQAGPT model (captioner and baselines) sees.
 
-HU slice (any size) -> float32 tensor (2, 256, 256) in [0, 1]:
+HU slice (any size) -> float32 tensor (n_windows, 256, 256) in [0, 1]:
 
 1. pad to a square with air (-1024 HU), centred, so anatomy keeps its aspect ratio;
 2. windows as channels, by default two: ``ldct`` W350/L40 (LDCTIQAC's reading window: noise and
    streaks in soft tissue) and ``lung`` W1500/L-600 (wide: rings and motion outside soft tissue).
-   A model may add ``metal`` W1000/L2500: in the other two an implant is as white as bone, so a
-   model cannot tell a clip from a rib (its encoder config names its windows);
+   A model may add ``metal`` W1000/L2500 (the shipped checkpoint does): in the other two an implant is as
+   white as bone, so a model cannot tell a clip from a rib (its encoder config names its windows);
 3. area-resize to 256 x 256 (mean of the pixels each output pixel covers; a 512 slice becomes
    2 x 2 block means);
 4. 8-bit quantisation (what a reader sees on screen), so cached training data and inference agree.
