@@ -140,13 +140,12 @@ def parse_windows(text: Optional[str]) -> Optional[tuple[str, ...]]:
     """``"ldct,lung,metal"`` -> a tuple of window specs, each checked (None: the config's)."""
     if text is None:
         return None
-    from radscribe.io import get_window
+    from radscribe.iqagpt.preprocess import resolve_windows
 
     names = tuple(w.strip() for w in text.split(",") if w.strip())
     if not names:
         raise ConfigError("--windows needs at least one window, e.g. ldct,lung")
-    for name in names:
-        get_window(name)  # an unknown preset or malformed W/L is a ConfigError naming it
+    resolve_windows(names)  # an unknown preset, malformed W/L or detail band is a ConfigError naming it
     return names
 
 
@@ -168,7 +167,9 @@ def train_captioner_cmd(
     windows: Optional[str] = typer.Option(None, "--windows",
                                           help="Display windows fed to the encoder, one channel each, comma-separated "
                                                "presets or W/L values, soft tissue first (default: the config's; small: ldct,lung,metal, where metal "
-                                               "W1000/L2500 shows implants and nothing below dense bone; tiny: ldct,lung)."),
+                                               "W1000/L2500 shows implants and nothing below dense bone; tiny: ldct,lung). WINDOW:hv and WINDOW:d add "
+                                               "that window's fine detail lost to the 256 grid (edge and diagonal Haar magnitudes "
+                                               "at 512), e.g. ldct,lung,metal,ldct:hv,ldct:d,lung:hv,lung:d."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 

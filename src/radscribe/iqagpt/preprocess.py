@@ -12,6 +12,13 @@ HU slice (any size) -> float32 tensor (n_windows, 256, 256) in [0, 1]:
 4. 8-bit quantisation (what a reader sees on screen), so cached training data and inference agree.
 
 The windows are applied before resizing so one metal pixel cannot swamp its block mean.
+
+A channel may also be a window's **fine detail**, ``NAME:hv`` or ``NAME:d``: what step 3 throws away. The
+windowed slice at twice the input size (a 512 slice as it is) is split into 2 x 2 blocks, a first-level Haar
+transform: the block mean is the ordinary channel, and its three detail bands are kept as two magnitudes,
+``hv`` = sqrt(LH^2 + HL^2) (edges across rows and columns) and ``d`` = |HH| (diagonal, mostly noise grain).
+Magnitudes, not signed bands, so flips and transposes (training augmentation) leave them true. A slice with
+no more pixels than the input grid has no finer detail: those channels are 0, as they are for air.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from radscribe.errors import ConfigError
 from radscribe.io import apply_window, get_window
 
 PREPROCESS_VERSION = "iqagpt-preprocess/1.0"
@@ -29,10 +37,48 @@ WINDOWS: tuple[str, ...] = ("ldct", "lung")
 AIR_HU = -1024.0
 
 
+#: Fine-detail bands a channel may name after its window ("ldct:hv"); see the module docstring.
+DETAIL_BANDS: tuple[str, ...] = ("hv", "d")
+#: Detail magnitude (window units) -> channel value: 0.25 of a window saturates (87 HU in ldct, 375 in lung);
+#: noise grain of 50 HU SD reads about 0.5 in ldct, and one grey level is 0.34 HU there.
+DETAIL_GAIN = 4.0
+
+
+def split_channel(spec: str) -> tuple[str, str | None]:
+    """``"ldct:hv"`` -> ("ldct", "hv"); ``"ldct"`` -> ("ldct", None). An unknown band is a ConfigError."""
+    window, sep, band = str(spec).partition(":")
+    if sep and band.strip().lower() not in DETAIL_BANDS:
+        raise ConfigError(f"unknown detail band in {spec!r}: use WINDOW:{' or WINDOW:'.join(DETAIL_BANDS)}")
+    return window.strip(), (band.strip().lower() if sep else None)
+
+
 def resolve_windows(windows) -> tuple[str, ...]:
-    """Window names or specs -> their values as ``W350/L40`` strings: what a checkpoint stores, so a preset
-    changed later cannot silently change a trained model's input."""
-    return tuple(str(get_window(w)) for w in windows)
+    """Window names or specs -> their values as ``W350/L40`` strings (``W350/L40:hv`` for a detail channel):
+    what a checkpoint stores, so a preset changed later cannot silently change a trained model's input."""
+    out = []
+    for spec in windows:
+        window, band = split_channel(spec)
+        out.append(str(get_window(window)) + (f":{band}" if band else ""))
+    return tuple(out)
+
+
+def fine_detail(windowed: torch.Tensor, size: int) -> torch.Tensor:
+    """(C, n, n) windowed slice in [0, 1] -> (C, 2, size, size): the ``hv`` and ``d`` magnitudes of its 2 x 2
+    blocks at twice ``size`` (zeros when n <= size: nothing finer than the input grid was recorded)."""
+    channels, n = windowed.shape[0], windowed.shape[-1]
+    if n <= size:
+        return windowed.new_zeros(channels, 2, size, size)
+    fine = 2 * size
+    x = windowed[None]
+    if n != fine:
+        if n % fine == 0:
+            x = F.interpolate(x, size=(fine, fine), mode="area")
+        else:
+            x = F.interpolate(x, size=(fine, fine), mode="bilinear", antialias=True, align_corners=False)
+    blocks = x[0].reshape(channels, size, 2, size, 2)
+    a, b, c, d = blocks[:, :, 0, :, 0], blocks[:, :, 0, :, 1], blocks[:, :, 1, :, 0], blocks[:, :, 1, :, 1]
+    lh, hl, hh = (a + b - c - d) / 2, (a - b + c - d) / 2, (a - b - c + d) / 2
+    return torch.stack([torch.sqrt(lh * lh + hl * hl), hh.abs()], dim=1)
 
 
 def pad_square(hu: np.ndarray, fill: float = AIR_HU) -> np.ndarray:
@@ -50,15 +96,23 @@ def pad_square(hu: np.ndarray, fill: float = AIR_HU) -> np.ndarray:
 def preprocess_uint8(hu: np.ndarray, size: int = INPUT_SIZE, windows: tuple[str, ...] = WINDOWS) -> np.ndarray:
     """HU slice -> uint8 array (len(windows), size, size); see the module docstring."""
     square = pad_square(np.asarray(hu, dtype=np.float32))
-    channels = np.stack([apply_window(square, w) for w in windows])
-    tensor = torch.from_numpy(channels)[None]
+    specs = [split_channel(w) for w in windows]
+    names = list(dict.fromkeys(w for w, _ in specs))  # each window applied once, also when its detail is asked for
+    windowed = torch.from_numpy(np.stack([apply_window(square, w) for w in names]))
+    tensor = windowed[None]
     if tensor.shape[-1] != size:
         # "area" = exact block means when the size divides; antialiased bilinear otherwise (and when enlarging).
         if tensor.shape[-1] % size == 0:
             tensor = F.interpolate(tensor, size=(size, size), mode="area")
         else:
             tensor = F.interpolate(tensor, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    return (tensor[0].clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).numpy()
+    coarse = tensor[0]
+    detail = None
+    if any(band for _, band in specs):
+        detail = fine_detail(windowed, size) * DETAIL_GAIN
+    out = torch.stack([coarse[names.index(w)] if band is None else detail[names.index(w), DETAIL_BANDS.index(band)]
+                       for w, band in specs])
+    return (out.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).numpy()
 
 
 def to_model_input(batch_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
