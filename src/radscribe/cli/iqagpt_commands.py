@@ -47,6 +47,10 @@ def assess(
     window: Optional[str] = typer.Option(
         None, "--window", "-w",
         help="For 8-bit screenshots (not HU): the window they were displayed with, e.g. ldct or W350/L40."),
+    pixel_spacing: Optional[float] = typer.Option(
+        None, "--pixel-spacing", min=0.01,
+        help="Pixel spacing in mm for files that carry none (PNG, TIFF); read only by models with pixel-size "
+             "channels (mm:input, mm:native). DICOM and NIfTI use their own."),
     beams: int = typer.Option(1, "--beams", min=1, max=8, help="Beam width (1 = greedy, fastest)."),
     score_method: str = typer.Option(
         "parse", "--score",
@@ -82,7 +86,8 @@ def assess(
     for error in errors:
         report_error(error)
     bad = len(errors)
-    assessor = load_assessor(model, beams=beams, score_method=score_method, batch_size=batch_size, window=window)
+    assessor = load_assessor(model, beams=beams, score_method=score_method, batch_size=batch_size, window=window,
+                             pixel_spacing=pixel_spacing)
     mapping = hu_mapping(hu, hu_intercept)
     with contextlib.ExitStack() as stack:
         writer = None
@@ -169,7 +174,9 @@ def train_captioner_cmd(
                                                "presets or W/L values, soft tissue first (default: the config's; small: ldct,lung,metal, where metal "
                                                "W1000/L2500 shows implants and nothing below dense bone; tiny: ldct,lung). WINDOW:hv and WINDOW:d add "
                                                "that window's fine detail lost to the 256 grid (edge and diagonal Haar magnitudes "
-                                               "at 512), e.g. ldct,lung,metal,ldct:hv,ldct:d,lung:hv,lung:d."),
+                                               "at 512), e.g. ldct,lung,metal,ldct:hv,ldct:d,lung:hv,lung:d. mm:input and mm:native add the "
+                                               "pixel size (of the 256 input, of the slice) as constant channels; the data then needs "
+                                               "each slice's spacing (pixel_spacing_mm in its record, or DICOM/NIfTI)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 

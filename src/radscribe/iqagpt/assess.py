@@ -23,12 +23,12 @@ from typing import Callable, Iterable
 import numpy as np
 import torch
 
-from radscribe.errors import UnsupportedImageError
+from radscribe.errors import InputError, UnsupportedImageError
 from radscribe.io import MedicalImage, get_window
 from radscribe.iqagpt.checkpoint import LoadedCaptioner, load_captioner
 from radscribe.iqagpt.data import category_of_score
 from radscribe.iqagpt.decode import Generated, generate
-from radscribe.iqagpt.preprocess import preprocess_uint8, to_model_input
+from radscribe.iqagpt.preprocess import needs_spacing, preprocess_uint8, to_model_input
 from radscribe.iqagpt.score import ExpectedScore, final_score, parse_caption_fields, score_from_parse
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ class Assessor:
     # Measured 2026-12-01, idle 2-core machine, 256 test slices end to end: 2 threads 48-50 slices/s, 1 thread 33-37
     threads: int = 2
     window: str | None = None
+    # mm per pixel for slices that carry none (PNG, TIFF), read only by models with pixel-size channels
+    pixel_spacing: float | None = None
     last_generated: list[Generated] = field(default_factory=list, repr=False)
 
     @property
@@ -72,7 +74,18 @@ class Assessor:
         return tuple(self.loaded.model.cfg.encoder.windows)
 
     def preprocess(self, images: Iterable[MedicalImage]) -> np.ndarray:
-        return np.stack([preprocess_uint8(to_hu(im, self.window), windows=self.windows) for im in images])
+        spacing = needs_spacing(self.windows)
+        return np.stack([preprocess_uint8(to_hu(im, self.window), windows=self.windows,
+                                          spacing_mm=self.spacing_of(im) if spacing else None) for im in images])
+
+    def spacing_of(self, image: MedicalImage) -> float:
+        """The slice's pixel spacing (mm): its file's own, else ``pixel_spacing``; an InputError if neither."""
+        if image.meta.pixel_spacing:
+            return float(np.mean(image.meta.pixel_spacing))
+        if self.pixel_spacing:
+            return float(self.pixel_spacing)
+        raise InputError(image.label, "no pixel spacing in this file, and this model reads the pixel size: "
+                                      "pass --pixel-spacing MM")
 
     def assess_arrays(self, batch_uint8: np.ndarray, *, keep_maps: bool = False) -> list[dict]:
         """Captions and scores for already preprocessed slices (uint8, (B, len(windows), 256, 256))."""

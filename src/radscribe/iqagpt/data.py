@@ -19,7 +19,8 @@ import numpy as np
 
 from radscribe.errors import ConfigError, InputError
 from radscribe.io import read_image
-from radscribe.iqagpt.preprocess import INPUT_SIZE, PREPROCESS_VERSION, WINDOWS, preprocess_uint8, resolve_windows
+from radscribe.iqagpt.preprocess import (INPUT_SIZE, PREPROCESS_VERSION, WINDOWS, needs_spacing, preprocess_uint8,
+                                         resolve_windows)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,14 @@ def canonical_captions(data: CTIQAData, template_seed: int) -> int:
     return changed
 
 
+def record_spacing(record: dict, image=None) -> float | None:
+    """A slice's pixel spacing in mm: its record's ``pixel_spacing_mm``, else the image file's own (DICOM, NIfTI)."""
+    if record.get("pixel_spacing_mm"):
+        return float(record["pixel_spacing_mm"])
+    spacing = image.meta.pixel_spacing if image is not None else None
+    return float(np.mean(spacing)) if spacing else None
+
+
 def _cache_path(data_dir: Path, records: list[dict], size: int, windows: tuple[str, ...] = WINDOWS) -> Path:
     # the default windows add nothing to the key, so caches made before windows were a setting stay valid
     values = resolve_windows(windows)
@@ -150,12 +159,16 @@ def load_splits(data_dir: str | Path, splits: Iterable[str], *, size: int = INPU
     if images is None:
         images = np.zeros((len(records), len(windows), size, size), dtype=np.uint8)
         iterator = progress(range(len(records))) if progress else range(len(records))
+        spacing = needs_spacing(windows)
         for i in iterator:
             path = data_dir / records[i]["image"]
             slices = read_image(path)
             if not slices[0].is_hu:
                 raise InputError(path, "not in Hounsfield units; CT-IQA images must be HU (16-bit PNG HU+1024, DICOM CT, TIFF with HU)")
-            images[i] = preprocess_uint8(slices[0].pixels, size, tuple(windows))
+            mm = record_spacing(records[i], slices[0]) if spacing else None
+            if spacing and mm is None:
+                raise InputError(path, "no pixel spacing (the model reads the pixel size): add pixel_spacing_mm to its record")
+            images[i] = preprocess_uint8(slices[0].pixels, size, tuple(windows), spacing_mm=mm)
         if cache:
             try:
                 cache_file.parent.mkdir(exist_ok=True)

@@ -19,6 +19,12 @@ transform: the block mean is the ordinary channel, and its three detail bands ar
 ``hv`` = sqrt(LH^2 + HL^2) (edges across rows and columns) and ``d`` = |HH| (diagonal, mostly noise grain).
 Magnitudes, not signed bands, so flips and transposes (training augmentation) leave them true. A slice with
 no more pixels than the input grid has no finer detail: those channels are 0, as they are for air.
+
+A channel may also be the **pixel size**, constant over the image: ``mm:input`` (millimetres per pixel of the
+256 input: the field of view / 256) or ``mm:native`` (the slice's own pixel spacing). Every threshold of the
+annotation protocol is physical (noise at a 0.7 mm reference spacing, blur and motion in mm), and the same
+edge spans twice the pixels on a field half as wide: without these a model must guess the scale from the
+anatomy. Such a model needs each slice's spacing (DICOM and NIfTI carry it; a PNG does not).
 """
 
 from __future__ import annotations
@@ -44,8 +50,22 @@ DETAIL_BANDS: tuple[str, ...] = ("hv", "d")
 DETAIL_GAIN = 4.0
 
 
+#: Pixel-size channels and the spacing (mm) each maps to the middle grey: value = 0.5 + log2(mm / ref) / 4,
+#: so 1/4 to 4 times the reference fills 0..1 (1 grey level = 1.1% in size).
+PIXEL_CHANNELS: dict[str, float] = {"mm:input": 1.4, "mm:native": 0.7}
+
+
+def pixel_channel_value(spec: str, native_mm: float, native_n: int, size: int) -> float:
+    """The constant of a pixel-size channel for a square slice of ``native_n`` pixels of ``native_mm``."""
+    mm = native_mm * native_n / size if spec == "mm:input" else native_mm
+    return float(np.clip(0.5 + np.log2(mm / PIXEL_CHANNELS[spec]) / 4.0, 0.0, 1.0))
+
+
 def split_channel(spec: str) -> tuple[str, str | None]:
-    """``"ldct:hv"`` -> ("ldct", "hv"); ``"ldct"`` -> ("ldct", None). An unknown band is a ConfigError."""
+    """``"ldct:hv"`` -> ("ldct", "hv"); ``"ldct"`` -> ("ldct", None); ``"mm:input"`` -> ("mm:input", "mm").
+    An unknown band is a ConfigError."""
+    if str(spec).strip().lower() in PIXEL_CHANNELS:
+        return str(spec).strip().lower(), "mm"
     window, sep, band = str(spec).partition(":")
     if sep and band.strip().lower() not in DETAIL_BANDS:
         raise ConfigError(f"unknown detail band in {spec!r}: use WINDOW:{' or WINDOW:'.join(DETAIL_BANDS)}")
@@ -58,8 +78,24 @@ def resolve_windows(windows) -> tuple[str, ...]:
     out = []
     for spec in windows:
         window, band = split_channel(spec)
-        out.append(str(get_window(window)) + (f":{band}" if band else ""))
+        out.append(window if band == "mm" else str(get_window(window)) + (f":{band}" if band else ""))
     return tuple(out)
+
+
+def needs_spacing(windows) -> bool:
+    """Does this channel list include a pixel-size channel (so every slice needs its pixel spacing)?"""
+    return any(split_channel(w)[1] == "mm" for w in windows)
+
+
+def resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, C, n, n) -> (B, C, size, size): "area" (exact block means) when ``size`` divides n, antialiased
+    bilinear otherwise (and when enlarging)."""
+    n = x.shape[-1]
+    if n == size:
+        return x
+    if n % size == 0:
+        return F.interpolate(x, size=(size, size), mode="area")
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
 def fine_detail(windowed: torch.Tensor, size: int) -> torch.Tensor:
@@ -68,14 +104,7 @@ def fine_detail(windowed: torch.Tensor, size: int) -> torch.Tensor:
     channels, n = windowed.shape[0], windowed.shape[-1]
     if n <= size:
         return windowed.new_zeros(channels, 2, size, size)
-    fine = 2 * size
-    x = windowed[None]
-    if n != fine:
-        if n % fine == 0:
-            x = F.interpolate(x, size=(fine, fine), mode="area")
-        else:
-            x = F.interpolate(x, size=(fine, fine), mode="bilinear", antialias=True, align_corners=False)
-    blocks = x[0].reshape(channels, size, 2, size, 2)
+    blocks = resize(windowed[None], 2 * size)[0].reshape(channels, size, 2, size, 2)
     a, b, c, d = blocks[:, :, 0, :, 0], blocks[:, :, 0, :, 1], blocks[:, :, 1, :, 0], blocks[:, :, 1, :, 1]
     lh, hl, hh = (a + b - c - d) / 2, (a - b + c - d) / 2, (a - b - c + d) / 2
     return torch.stack([torch.sqrt(lh * lh + hl * hl), hh.abs()], dim=1)
@@ -93,25 +122,34 @@ def pad_square(hu: np.ndarray, fill: float = AIR_HU) -> np.ndarray:
     return out
 
 
-def preprocess_uint8(hu: np.ndarray, size: int = INPUT_SIZE, windows: tuple[str, ...] = WINDOWS) -> np.ndarray:
-    """HU slice -> uint8 array (len(windows), size, size); see the module docstring."""
+def preprocess_uint8(hu: np.ndarray, size: int = INPUT_SIZE, windows: tuple[str, ...] = WINDOWS,
+                     spacing_mm: float | None = None) -> np.ndarray:
+    """HU slice -> uint8 array (len(windows), size, size); see the module docstring. ``spacing_mm`` (the
+    slice's pixel spacing) is needed only by pixel-size channels."""
     square = pad_square(np.asarray(hu, dtype=np.float32))
     specs = [split_channel(w) for w in windows]
-    names = list(dict.fromkeys(w for w, _ in specs))  # each window applied once, also when its detail is asked for
+    pixel = {w: pixel_channel_value(w, spacing_mm, square.shape[0], size) for w, band in specs
+             if band == "mm" and spacing_mm is not None}
+    if any(band == "mm" for _, band in specs) and not pixel:
+        raise ConfigError("this model reads the pixel size (mm:input / mm:native channels) and the slice has no "
+                          "pixel spacing: PNG and TIFF carry none; pass --pixel-spacing MM")
+    names = list(dict.fromkeys(w for w, band in specs if band != "mm"))  # each window once, also for its detail
+    if not names:  # only pixel-size channels
+        return np.stack([np.full((size, size), int(pixel[w] * 255.0 + 0.5), np.uint8) for w, _ in specs])
     windowed = torch.from_numpy(np.stack([apply_window(square, w) for w in names]))
-    tensor = windowed[None]
-    if tensor.shape[-1] != size:
-        # "area" = exact block means when the size divides; antialiased bilinear otherwise (and when enlarging).
-        if tensor.shape[-1] % size == 0:
-            tensor = F.interpolate(tensor, size=(size, size), mode="area")
-        else:
-            tensor = F.interpolate(tensor, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-    coarse = tensor[0]
+    coarse = resize(windowed[None], size)[0]
     detail = None
-    if any(band for _, band in specs):
+    if any(band in DETAIL_BANDS for _, band in specs):
         detail = fine_detail(windowed, size) * DETAIL_GAIN
-    out = torch.stack([coarse[names.index(w)] if band is None else detail[names.index(w), DETAIL_BANDS.index(band)]
-                       for w, band in specs])
+
+    def channel(window: str, band: str | None) -> torch.Tensor:
+        if band is None:
+            return coarse[names.index(window)]
+        if band == "mm":
+            return coarse.new_full((size, size), pixel[window])
+        return detail[names.index(window), DETAIL_BANDS.index(band)]
+
+    out = torch.stack([channel(w, band) for w, band in specs])
     return (out.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).numpy()
 
 

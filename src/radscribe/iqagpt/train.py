@@ -25,7 +25,7 @@ from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import NEUTRAL as RING_NEUTRAL
 from radscribe.iqagpt.models.ring import ring_maps
-from radscribe.iqagpt.preprocess import AIR_HU, WINDOWS, preprocess_uint8, to_model_input
+from radscribe.iqagpt.preprocess import AIR_HU, WINDOWS, preprocess_uint8, split_channel, to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
 log = logging.getLogger(__name__)
@@ -106,12 +106,17 @@ def mirror_ok(captions: list[str]) -> torch.Tensor:
 
 
 def air_like(images: torch.Tensor, windows: tuple[str, ...] = WINDOWS) -> torch.Tensor:
-    """A batch shaped like ``images`` filled with air as the model sees it in each window channel."""
+    """A batch shaped like ``images`` filled with air as the model sees it in each window channel (a pixel-size
+    channel keeps each image's own constant: shifting the body does not change the pixel size)."""
     air_hu = np.full((1, 1), AIR_HU, np.float32)
-    air = torch.from_numpy(preprocess_uint8(air_hu, size=1, windows=tuple(windows))[:, 0, 0]).float() / 255.0
+    air = torch.from_numpy(preprocess_uint8(air_hu, size=1, windows=tuple(windows), spacing_mm=1.0)[:, 0, 0]).float() / 255.0
     extra = images.shape[1] - len(air)  # the ring map's channel: no ring
     air = torch.cat([air, torch.full((max(extra, 0),), RING_NEUTRAL)])
-    return air.to(images.dtype)[None, :, None, None].expand_as(images).clone()
+    out = air.to(images.dtype)[None, :, None, None].expand_as(images).clone()
+    for c, spec in enumerate(windows):
+        if split_channel(spec)[1] == "mm":
+            out[:, c] = images[:, c, :1, :1]
+    return out
 
 
 def augment(images: torch.Tensor, cfg, gen: torch.Generator, mirror: torch.Tensor | None = None) -> torch.Tensor:
