@@ -54,6 +54,21 @@ def test_import_ldctiqac_layout(ldctiqac, tmp_path):
     np.testing.assert_array_equal(image.pixels, np.maximum(_slice(0), -1024))  # exact; the PNG floor is -1024 HU
 
 
+def test_imported_tiffs_record_a_given_pixel_spacing_and_a_dicom_keeps_its_own(ldctiqac, tmp_path, pydicom_test_dir):
+    """A model with pixel-size channels needs each slice's spacing; LDCTIQAC's TIFFs carry none."""
+    out = tmp_path / "out"
+    runner.invoke(app, ["data", "import-ldctiqac", str(ldctiqac), "--out", str(out), "--pixel-spacing", "0.68"])
+    assert [r["pixel_spacing_mm"] for r in read_records(out)] == [0.68] * 3
+    runner.invoke(app, ["data", "import-ldctiqac", str(ldctiqac), "--out", str(tmp_path / "bare")])
+    assert [r["pixel_spacing_mm"] for r in read_records(tmp_path / "bare")] == [None] * 3
+    shutil.copy(pydicom_test_dir / "CT_small.dcm", tmp_path / "ct.dcm")
+    (tmp_path / "scores.csv").write_text("ct.dcm,3.0\n")
+    result = runner.invoke(app, ["data", "import-csv", str(tmp_path / "scores.csv"), "--out", str(tmp_path / "csv"),
+                                 "--pixel-spacing", "0.7"])
+    assert result.exit_code == 0, result.output
+    assert read_records(tmp_path / "csv")[0]["pixel_spacing_mm"] == pytest.approx(0.661468)  # the DICOM's own
+
+
 def test_import_ldctiqac_needs_one_score_json(ldctiqac, tmp_path):
     (ldctiqac / "other.json").write_text("{}")
     result = runner.invoke(app, ["data", "import-ldctiqac", str(ldctiqac), "--out", str(tmp_path / "o")])

@@ -133,6 +133,10 @@ def import_ldctiqac_cmd(
     scores: Optional[Path] = typer.Option(None, "--scores", help="The score JSON, if not the only *.json in FOLDER."),
     split: str = typer.Option("train", "--split", help="Split name for every imported slice."),
     hu_intercept: float = typer.Option(0.0, "--hu-intercept", help="HU = TIFF value + intercept (0: the TIFFs hold HU)."),
+    pixel_spacing: Optional[float] = typer.Option(
+        None, "--pixel-spacing", min=0.01,
+        help="Pixel spacing (mm) to record for images that carry none (TIFF, PNG): needed to train a model with "
+             "pixel-size channels (train captioner --windows ...,mm:input,mm:native)."),
 ) -> None:
     """Import an LDCTIQAC 2023-style set into annotations.jsonl (aspects null, caption from the score, synthetic false).
 
@@ -140,7 +144,8 @@ def import_ldctiqac_cmd(
     """
     from radscribe.ctiqa.dataset.importers import import_ldctiqac
 
-    written, errors = import_ldctiqac(folder, out, scores_json=scores, split=split, hu=HUMapping(1.0, hu_intercept))
+    written, errors = import_ldctiqac(folder, out, scores_json=scores, split=split, hu=HUMapping(1.0, hu_intercept),
+                                      pixel_spacing=pixel_spacing)
     _report_import(out, written, errors)
 
 
@@ -152,6 +157,10 @@ def import_csv_cmd(
     split: str = typer.Option("train", "--split", help="Split name for every imported slice."),
     hu: bool = HU_OPTION,
     hu_intercept: float = HU_INTERCEPT_OPTION,
+    pixel_spacing: Optional[float] = typer.Option(
+        None, "--pixel-spacing", min=0.01,
+        help="Pixel spacing (mm) to record for images that carry none (TIFF, PNG): needed to train a model with "
+             "pixel-size channels (train captioner --windows ...,mm:input,mm:native)."),
 ) -> None:
     """Import scored CT images listed in a CSV into annotations.jsonl (DICOM CT is read as HU; PNG/TIFF need --hu).
 
@@ -159,7 +168,7 @@ def import_csv_cmd(
     """
     from radscribe.ctiqa.dataset.importers import import_csv
 
-    written, errors = import_csv(csv_file, out, split=split, hu=hu_mapping(hu, hu_intercept))
+    written, errors = import_csv(csv_file, out, split=split, hu=hu_mapping(hu, hu_intercept), pixel_spacing=pixel_spacing)
     _report_import(out, written, errors)
 
 

@@ -35,8 +35,10 @@ class ImportItem:
 
 
 def import_ldctiqac(folder: str | Path, out: str | Path, *, scores_json: str | Path | None = None,
-                    split: str = "train", hu: HUMapping | None = None) -> tuple[int, list[RadscribeError]]:
-    """Import an LDCTIQAC-2023-style folder; returns (records written, errors for bad items)."""
+                    split: str = "train", hu: HUMapping | None = None,
+                    pixel_spacing: float | None = None) -> tuple[int, list[RadscribeError]]:
+    """Import an LDCTIQAC-2023-style folder; returns (records written, errors for bad items). ``pixel_spacing``
+    (mm) is recorded for images that carry none (TIFF), which models with pixel-size channels need."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "not a folder; give the folder holding the TIFF images and the score JSON")
@@ -55,13 +57,15 @@ def import_ldctiqac(folder: str | Path, out: str | Path, *, scores_json: str | P
             continue
         items.append(ImportItem(tiffs[name], score, None, Path(name).stem))
     origin = {"dataset": "LDCTIQAC 2023 layout", "scores": str(mapping_path)}
-    written, more = _import_items(items, Path(out), split, hu or HUMapping(1.0, 0.0), "ldctiqac-2023", origin)
+    written, more = _import_items(items, Path(out), split, hu or HUMapping(1.0, 0.0), "ldctiqac-2023", origin,
+                                  pixel_spacing)
     return written, errors + more
 
 
-def import_csv(csv_path: str | Path, out: str | Path, *, split: str = "train",
-               hu: HUMapping | None = None) -> tuple[int, list[RadscribeError]]:
-    """Import ``path,score[,caption]`` rows; returns (records written, errors for bad rows)."""
+def import_csv(csv_path: str | Path, out: str | Path, *, split: str = "train", hu: HUMapping | None = None,
+               pixel_spacing: float | None = None) -> tuple[int, list[RadscribeError]]:
+    """Import ``path,score[,caption]`` rows; returns (records written, errors for bad rows). ``pixel_spacing``
+    as for :func:`import_ldctiqac` (a DICOM's own spacing wins)."""
     csv_path = Path(csv_path)
     try:
         rows = list(csv.reader(csv_path.read_text(encoding="utf-8-sig").splitlines()))
@@ -80,7 +84,8 @@ def import_csv(csv_path: str | Path, out: str | Path, *, split: str = "train",
         path = path if path.is_absolute() else csv_path.parent / path
         caption = row[2].strip() if len(row) > 2 and row[2].strip() else None
         items.append(ImportItem(path, row[1].strip(), caption, f"{number:06d}_{path.stem}"))
-    written, more = _import_items(items, Path(out), split, hu, "csv-import", {"dataset": "CSV", "csv": str(csv_path)})
+    written, more = _import_items(items, Path(out), split, hu, "csv-import", {"dataset": "CSV", "csv": str(csv_path)},
+                                  pixel_spacing)
     return written, errors + more
 
 
@@ -103,7 +108,7 @@ def _parse_score(raw: Any, where: Path) -> float:
 
 
 def _import_items(items: list[ImportItem], out: Path, split: str, hu: HUMapping | None, tag: str,
-                  origin: dict[str, str]) -> tuple[int, list[RadscribeError]]:
+                  origin: dict[str, str], pixel_spacing: float | None = None) -> tuple[int, list[RadscribeError]]:
     records, errors = [], []
     for item in items:
         try:
@@ -114,7 +119,8 @@ def _import_items(items: list[ImportItem], out: Path, split: str, hu: HUMapping 
                     raise UnsupportedImageError(item.path, "pixels are not in HU; declare the mapping with "
                                                            "--hu-slope/--hu-intercept")
                 stem = item.key if len(slices) == 1 else f"{item.key}_f{k}"
-                records.append(_record(len(records), f"images/{stem}.png", item, score, split, tag, image))
+                records.append(_record(len(records), f"images/{stem}.png", item, score, split, tag, image,
+                                       pixel_spacing))
                 write_hu_png(out / records[-1]["image"], image.pixels)
         except RadscribeError as error:
             errors.append(error)
@@ -127,7 +133,8 @@ def _import_items(items: list[ImportItem], out: Path, split: str, hu: HUMapping 
     return len(records), errors
 
 
-def _record(index: int, image: str, item: ImportItem, score: float, split: str, tag: str, img) -> dict[str, Any]:
+def _record(index: int, image: str, item: ImportItem, score: float, split: str, tag: str, img,
+            pixel_spacing: float | None = None) -> dict[str, Any]:
     return {
         "index": index,
         "image": image,
@@ -149,5 +156,5 @@ def _record(index: int, image: str, item: ImportItem, score: float, split: str, 
         "seed": None,
         "source": str(item.path),
         "size": int(img.shape[0]),
-        "pixel_spacing_mm": img.meta.pixel_spacing[0] if img.meta.pixel_spacing else None,
+        "pixel_spacing_mm": img.meta.pixel_spacing[0] if img.meta.pixel_spacing else pixel_spacing,
     }
