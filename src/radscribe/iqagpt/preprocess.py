@@ -51,7 +51,8 @@ DETAIL_GAIN = 4.0
 
 
 #: Pixel-size channels and the spacing (mm) each maps to the middle grey: value = 0.5 + log2(mm / ref) / 4,
-#: so 1/4 to 4 times the reference fills 0..1 (1 grey level = 1.1% in size).
+#: so 1/4 to 4 times the reference fills 0..1 (1 grey level = 1.1% in size). Checkpoints store only the names:
+#: a different encoding needs a new name, never a changed number here (nor a changed DETAIL_GAIN above).
 PIXEL_CHANNELS: dict[str, float] = {"mm:input": 1.4, "mm:native": 0.7}
 
 
