@@ -59,6 +59,12 @@ class MedicalImage:
         return self.meta.units == "HU"
 
     @property
+    def spacing_mm(self) -> float | None:
+        """Mean of the row and column pixel spacing in mm, or None when the file carries none (PNG, TIFF)."""
+        spacing = self.meta.pixel_spacing
+        return float(np.mean(spacing)) if spacing else None
+
+    @property
     def label(self) -> str:
         """``path`` or ``path#frame`` for multi-slice sources, used in messages and outputs."""
         return self.meta.source if self.meta.n_frames == 1 else f"{self.meta.source}#{self.meta.frame}"

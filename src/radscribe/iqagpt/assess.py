@@ -80,10 +80,9 @@ class Assessor:
 
     def spacing_of(self, image: MedicalImage) -> float:
         """The slice's pixel spacing (mm): its file's own, else ``pixel_spacing``; an InputError if neither."""
-        if image.meta.pixel_spacing:
-            return float(np.mean(image.meta.pixel_spacing))
-        if self.pixel_spacing:
-            return float(self.pixel_spacing)
+        mm = image.spacing_mm or self.pixel_spacing
+        if mm:
+            return float(mm)
         raise InputError(image.label, "no pixel spacing in this file, and this model reads the pixel size: "
                                       "pass --pixel-spacing MM")
 

@@ -127,8 +127,7 @@ def record_spacing(record: dict, image=None) -> float | None:
     """A slice's pixel spacing in mm: its record's ``pixel_spacing_mm``, else the image file's own (DICOM, NIfTI)."""
     if record.get("pixel_spacing_mm"):
         return float(record["pixel_spacing_mm"])
-    spacing = image.meta.pixel_spacing if image is not None else None
-    return float(np.mean(spacing)) if spacing else None
+    return image.spacing_mm if image is not None else None
 
 
 def _cache_path(data_dir: Path, records: list[dict], size: int, windows: tuple[str, ...] = WINDOWS) -> Path:

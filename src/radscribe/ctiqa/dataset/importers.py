@@ -156,5 +156,5 @@ def _record(index: int, image: str, item: ImportItem, score: float, split: str, 
         "seed": None,
         "source": str(item.path),
         "size": int(img.shape[0]),
-        "pixel_spacing_mm": img.meta.pixel_spacing[0] if img.meta.pixel_spacing else pixel_spacing,
+        "pixel_spacing_mm": img.spacing_mm or pixel_spacing,
     }
