@@ -59,6 +59,7 @@ def test_imported_tiffs_record_a_given_pixel_spacing_and_a_dicom_keeps_its_own(l
     out = tmp_path / "out"
     runner.invoke(app, ["data", "import-ldctiqac", str(ldctiqac), "--out", str(out), "--pixel-spacing", "0.68"])
     assert [r["pixel_spacing_mm"] for r in read_records(out)] == [0.68] * 3
+    assert {read_image(out / r["image"])[0].spacing_mm for r in read_records(out)} == {0.68}  # in the PNG too
     runner.invoke(app, ["data", "import-ldctiqac", str(ldctiqac), "--out", str(tmp_path / "bare")])
     assert [r["pixel_spacing_mm"] for r in read_records(tmp_path / "bare")] == [None] * 3
     shutil.copy(pydicom_test_dir / "CT_small.dcm", tmp_path / "ct.dcm")

@@ -54,7 +54,7 @@ def test_a_pixel_size_captioner_reads_dicom_spacing_and_asks_for_it_on_a_png(tin
 
     from radscribe import resources
     from radscribe.cli.main import app
-    from radscribe.io import read_image
+    from radscribe.io import read_image, write_hu_png
     from radscribe.iqagpt.assess import load_assessor
 
     out = tmp_path / "mm"
@@ -66,7 +66,11 @@ def test_a_pixel_size_captioner_reads_dicom_spacing_and_asks_for_it_on_a_png(tin
     x = assessor.preprocess([ct])
     assert x.shape == (1, 3, 256, 256) and abs(int(x[0, 2, 0, 0]) - round((0.5 + np.log2(0.661468 / 0.7) / 4) * 255)) <= 1
 
-    png = next(tiny_data.glob("**/images/*.png"))  # radscribe's own 16-bit HU PNG: no spacing in the file
+    tagged = next(tiny_data.glob("**/images/*.png"))  # the dataset's own HU PNG: its spacing is in the file
+    own = CliRunner().invoke(app, ["assess", str(tagged), "--model", str(out), "--json"])
+    assert own.exit_code == 0, own.output
+    png = tmp_path / "no-spacing.png"  # the same pixels as a HU PNG that says nothing of its pixel size
+    write_hu_png(png, read_image(tagged)[0].pixels)
     bad = CliRunner().invoke(app, ["assess", str(png), "--model", str(out), "--json"])
     assert bad.exit_code == 2 and "pixel spacing" in bad.output and png.name in bad.output
     good = CliRunner().invoke(app, ["assess", str(png), "--model", str(out), "--json", "--pixel-spacing", "0.7"])

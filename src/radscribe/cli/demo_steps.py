@@ -45,7 +45,7 @@ def make_synthetic_ct(out: Path, *, phantom_seed: int = 11) -> list[dict]:
         sim = simulate(phantom.hu, phantom.pixel_spacing_mm, params, body_mask=phantom.body_mask)
         annotation = annotate_simulation(sim, phantom)
         path = out / "ctiqa_examples" / f"synthetic-{name}.png"
-        write_hu_png(path, sim.degraded_hu)
+        write_hu_png(path, sim.degraded_hu, phantom.pixel_spacing_mm)
         truths.append({"image": str(path), "case": name, "synthetic": True, "params": params.to_dict(),
                        "true_score": annotation.score, "true_category": annotation.category,
                        "true_aspects": annotation.aspects,

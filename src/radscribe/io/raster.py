@@ -1,7 +1,8 @@
 """PNG, JPEG and TIFF: 8- or 16-bit, grey or RGB, optionally declared as HU.
 
 Pixel values mean nothing physical in these formats unless the user says so
-(``HUMapping``) or the file is one of ours (tagged ``radscribe-units: HU+1024``).
+(``HUMapping``) or the file is one of ours (tagged ``radscribe-units: HU+1024``). Only our own PNGs give a
+pixel spacing (``radscribe-pixel-spacing-mm``): a PNG's or TIFF's dpi is a screen's, not the scanner's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from radscribe.errors import UnreadableImageError, UnsupportedImageError
 from radscribe.io.checks import check_dimensions, check_pixels
 from radscribe.io.image import ImageMeta, MedicalImage
-from radscribe.io.writers import HU_PNG_KEY, HU_PNG_OFFSET, HU_PNG_VALUE
+from radscribe.io.writers import HU_PNG_KEY, HU_PNG_OFFSET, HU_PNG_SPACING_KEY, HU_PNG_VALUE
 
 TIFF_SUFFIXES = {".tif", ".tiff"}
 
@@ -35,10 +36,11 @@ RADSCRIBE_PNG = HUMapping(1.0, -HU_PNG_OFFSET)
 
 def read_raster(path: str | Path, hu: HUMapping | None = None) -> list[MedicalImage]:
     source = str(path)
+    spacing = None
     if Path(path).suffix.lower() in TIFF_SUFFIXES:
         pages, tagged = _read_tiff(source), False
     else:
-        pages, tagged = _read_pil(source)
+        pages, tagged, spacing = _read_pil(source)
     if hu is None and tagged:
         hu = RADSCRIBE_PNG
     images = []
@@ -51,6 +53,7 @@ def read_raster(path: str | Path, hu: HUMapping | None = None) -> list[MedicalIm
             format="raster",
             units="HU" if hu else "raw",
             modality="CT" if hu else None,
+            pixel_spacing=(spacing, spacing) if spacing else None,
             photometric=f"{stored.dtype.name}x{1 if stored.ndim == 2 else stored.shape[-1]}",
             frame=index,
             n_frames=len(pages),
@@ -60,7 +63,7 @@ def read_raster(path: str | Path, hu: HUMapping | None = None) -> list[MedicalIm
     return images
 
 
-def _read_pil(source: str) -> tuple[list[np.ndarray], bool]:
+def _read_pil(source: str) -> tuple[list[np.ndarray], bool, float | None]:
     # Our own limit (checked from the header) replaces PIL's decompression-bomb guard,
     # which would otherwise refuse with its own message (or allow more than ours).
     saved_limit = Image.MAX_IMAGE_PIXELS
@@ -71,6 +74,7 @@ def _read_pil(source: str) -> tuple[list[np.ndarray], bool]:
             with Image.open(source) as image:
                 check_dimensions(source, image.height, image.width)
                 tagged = image.info.get(HU_PNG_KEY) == HU_PNG_VALUE
+                spacing = _our_spacing(source, image.info.get(HU_PNG_SPACING_KEY)) if tagged else None
                 array = _pil_array(image)
         except (UnidentifiedImageError, Image.DecompressionBombError) as error:
             raise UnreadableImageError(source, f"not a readable PNG/JPEG image ({error})") from None
@@ -78,7 +82,19 @@ def _read_pil(source: str) -> tuple[list[np.ndarray], bool]:
             raise UnreadableImageError(source, f"corrupt or truncated image ({error})") from None
         finally:
             Image.MAX_IMAGE_PIXELS = saved_limit
-    return [array], tagged
+    return [array], tagged, spacing
+
+
+def _our_spacing(source: str, text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        mm = float(text)
+    except ValueError:
+        mm = float("nan")
+    if not (np.isfinite(mm) and mm > 0):
+        raise UnreadableImageError(source, f"{HU_PNG_SPACING_KEY} is {text!r}, not a positive number of mm")
+    return mm
 
 
 def _pil_array(image: Image.Image) -> np.ndarray:

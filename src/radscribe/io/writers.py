@@ -20,6 +20,8 @@ from PIL import Image, PngImagePlugin
 HU_PNG_OFFSET = 1024
 HU_PNG_KEY = "radscribe-units"
 HU_PNG_VALUE = f"HU+{HU_PNG_OFFSET}"
+# ... and may carry the pixel spacing, so a pixel-size model can read our PNGs like DICOM.
+HU_PNG_SPACING_KEY = "radscribe-pixel-spacing-mm"
 
 
 # Read once: os.umask can only be read by setting it.
@@ -68,7 +70,13 @@ def write_png_atomic(path: str | Path, array: np.ndarray, text: dict[str, str] |
         image.save(handle, format="PNG", pnginfo=info)
 
 
-def write_hu_png(path: str | Path, hu: np.ndarray) -> None:
-    """Store a HU slice losslessly (to 1 HU) as 16-bit PNG of HU + 1024, tagged so radscribe reads it back as HU."""
+def write_hu_png(path: str | Path, hu: np.ndarray, pixel_spacing_mm: float | None = None) -> None:
+    """Store a HU slice losslessly (to 1 HU) as 16-bit PNG of HU + 1024, tagged so radscribe reads it back as HU
+    (and, when given, with its square pixel spacing in mm)."""
     stored = np.clip(np.rint(np.asarray(hu, dtype=np.float64) + HU_PNG_OFFSET), 0, 65535).astype(np.uint16)
-    write_png_atomic(path, stored, text={HU_PNG_KEY: HU_PNG_VALUE})
+    text = {HU_PNG_KEY: HU_PNG_VALUE}
+    if pixel_spacing_mm is not None:
+        if not (np.isfinite(pixel_spacing_mm) and pixel_spacing_mm > 0):
+            raise ValueError(f"pixel spacing must be a positive number of mm, got {pixel_spacing_mm}")
+        text[HU_PNG_SPACING_KEY] = f"{float(pixel_spacing_mm):.6g}"
+    write_png_atomic(path, stored, text=text)

@@ -121,7 +121,7 @@ def _import_items(items: list[ImportItem], out: Path, split: str, hu: HUMapping 
                 stem = item.key if len(slices) == 1 else f"{item.key}_f{k}"
                 records.append(_record(len(records), f"images/{stem}.png", item, score, split, tag, image,
                                        pixel_spacing))
-                write_hu_png(out / records[-1]["image"], image.pixels)
+                write_hu_png(out / records[-1]["image"], image.pixels, records[-1]["pixel_spacing_mm"])
         except RadscribeError as error:
             errors.append(error)
     out.mkdir(parents=True, exist_ok=True)

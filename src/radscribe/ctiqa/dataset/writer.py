@@ -307,8 +307,8 @@ def make_record(task: Task) -> dict[str, Any]:
     out = Path(task.out)
     name = f"{spec.index:06d}"
     image, reference = f"images/{name}.png", f"reference/{name}.png"
-    write_hu_png(out / image, result.sim.degraded_hu)
-    write_hu_png(out / reference, result.sim.reference_hu)
+    write_hu_png(out / image, result.sim.degraded_hu, phantom.pixel_spacing_mm)
+    write_hu_png(out / reference, result.sim.reference_hu, phantom.pixel_spacing_mm)
     annotation = json_safe(result.annotation.to_dict())
     record = {
         "index": spec.index,
