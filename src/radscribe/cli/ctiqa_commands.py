@@ -34,7 +34,8 @@ def make_ctiqa(
                                         "are refused for training."),
     targeted_fov: float = typer.Option(0.0, "--targeted-fov", min=0.0, max=1.0,
                                        help="Share of slices reconstructed on a targeted field of view (40-90% of the "
-                                            "body's), as scanners do for spine or small parts; 0.3 is a good start."),
+                                            "body's; of a real slice's field, resampled finer), as scanners do for "
+                                            "spine or small parts; 0.3 is a good start."),
     wide_fov: float = typer.Option(0.0, "--wide-fov", min=0.0, max=1.0,
                                    help="Share of the other slices reconstructed on a field wider than the body needs "
                                         "(120-190%: a head holder's field, a small patient in a body field)."),

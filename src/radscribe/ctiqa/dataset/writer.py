@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from radscribe.ctiqa.dataset.pipeline import cached_phantom, run_slice, run_targeted_slice, widen_phantom
+from radscribe.ctiqa.dataset.pipeline import (cached_phantom, refine_phantom, run_slice, run_targeted_slice,
+                                              widen_phantom)
 from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, RecordLog, json_safe, read_records
 from radscribe.ctiqa.dataset.splits import SliceSpec, assign_splits, plan_slices, seed_for
 from radscribe.ctiqa.phantoms import ANATOMIES, Phantom, heldout_real_ct_paths, real_phantoms
@@ -57,11 +58,12 @@ class DatasetConfig:
     # split of the real-anatomy slices: "real" (evaluation), "test-real" (the held-out set), "train", "val",
     # "test", or "by-patient" (80/10/10 by source volume, as phantoms are; with under 3 volumes all train)
     real_split: str = "real"
-    # share of synthetic slices reconstructed on a targeted (smaller) field of view, 40-90% of the body's:
+    # share of slices reconstructed on a targeted (smaller) field of view, 40-90% of the body's (a real slice's:
+    # of its field, resampled finer; real scans of small fields come on 0.3-0.5 mm pixels the volumes lack):
     # real scans come with fields from under 100 mm to over 400 mm, and a model that saw one per anatomy
     # reads a zoomed clean slice as degraded (benchmarks/ctiqa_clean_scans.py fov)
     targeted_fov: float = 0.0
-    # share of the other synthetic slices reconstructed on a wider field than the body needs (120-190% of it):
+    # share of the other slices reconstructed on a wider field than the body needs (120-190% of it):
     # a clean head in a 250 mm holder field or a small patient in a 500 mm field was read as blurred
     # (benchmarks/ctiqa_clean_scans.py fov); labels are unchanged, the reference is the same wide scan
     wide_fov: float = 0.0
@@ -193,7 +195,8 @@ def _plan(cfg: DatasetConfig) -> list[Task]:
         phantom = phantoms[(index // cfg.per_patient) % len(phantoms)]
         split = splits[patient_of(phantom)]
         spec = SliceSpec(index, phantom.anatomy, -1, phantom.anatomy_id, split, seed_for(cfg.seed, index))
-        tasks.append(Task(spec, cfg.size, cfg.dicom, cfg.out, phantom, soft_kernel=cfg.soft_kernel))
+        tasks.append(Task(spec, cfg.size, cfg.dicom, cfg.out, phantom, targeted_fov=cfg.targeted_fov,
+                          wide_fov=cfg.wide_fov, soft_kernel=cfg.soft_kernel))
     return tasks
 
 
@@ -273,10 +276,8 @@ def field_fraction(task: Task) -> float:
     """1.0, the targeted field fraction (< 1) or the wide field factor (> 1) for this slice.
 
     Targeted and wide draws have their own random streams, so adding wide fields leaves every
-    targeted choice (and every slice that is neither) as it was. Real anatomy: always 1.0.
+    targeted choice (and every slice that is neither) as it was. Real anatomy too (its slices resampled).
     """
-    if task.phantom is not None:
-        return 1.0
     if task.targeted_fov > 0.0:
         rng = np.random.default_rng([task.spec.seed, 0xF0F])
         if rng.random() < task.targeted_fov:
@@ -292,17 +293,22 @@ def make_record(task: Task) -> dict[str, Any]:
     """Make one slice: simulate, annotate, caption, write its images; return its record."""
     spec = task.spec
     fraction = field_fraction(task)
+
+    def snug() -> Phantom:  # the patient on the task's grid: a real slice's own, or the drawn phantom
+        return task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size)
+
     if fraction > 1.0:  # no wider than a scanner's display field
-        fraction = min(fraction, MAX_FIELD_MM / cached_phantom(spec.anatomy, spec.phantom_seed, task.size).fov_mm)
+        fraction = min(fraction, MAX_FIELD_MM / snug().fov_mm)
         fraction = fraction if fraction >= 1.1 else 1.0
     if fraction < 1.0:  # the same patient on a finer grid, of which the central task.size pixels are kept
-        full = cached_phantom(spec.anatomy, spec.phantom_seed, int(round(task.size / fraction)))
+        full = (refine_phantom(task.phantom, fraction) if task.phantom is not None
+                else cached_phantom(spec.anatomy, spec.phantom_seed, int(round(task.size / fraction))))
         result, phantom = run_targeted_slice(full, task.size, spec.seed, soft_kernel=task.soft_kernel)
     elif fraction > 1.0:  # the same patient on a coarser grid: a wider field, the body smaller in it
-        phantom = widen_phantom(cached_phantom(spec.anatomy, spec.phantom_seed, task.size), fraction)
+        phantom = widen_phantom(snug(), fraction)
         result = run_slice(phantom, spec.seed, soft_kernel=task.soft_kernel)
     else:
-        phantom = task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size)
+        phantom = snug()
         result = run_slice(phantom, spec.seed, soft_kernel=task.soft_kernel)
     out = Path(task.out)
     name = f"{spec.index:06d}"
