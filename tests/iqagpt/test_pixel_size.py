@@ -76,3 +76,29 @@ def test_a_pixel_size_captioner_reads_dicom_spacing_and_asks_for_it_on_a_png(tin
     good = CliRunner().invoke(app, ["assess", str(png), "--model", str(out), "--json", "--pixel-spacing", "0.7"])
     assert good.exit_code == 0, good.output
     assert json.loads(good.output.strip().splitlines()[-1])["path"].endswith(png.name)
+
+
+def test_benchmark_gives_a_pixel_size_model_each_records_spacing(tiny_data, tmp_path):
+    """Datasets made before PNGs carried their spacing: the record's ``pixel_spacing_mm`` is the one read."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from radscribe.cli.main import app
+    from radscribe.io import read_image, write_hu_png
+
+    data = tmp_path / "old-pngs"
+    shutil.copytree(tiny_data, data, ignore=shutil.ignore_patterns(".cache"))
+    for png in (data / "images").glob("*.png"):
+        write_hu_png(png, read_image(png)[0].pixels)  # as written before: no spacing in the file
+    assert read_image(next((data / "images").glob("*.png")))[0].spacing_mm is None
+    model = tmp_path / "mm"
+    trained = CliRunner().invoke(app, ["train", "captioner", "--data", str(data), "--out", str(model), "--config",
+                                       "tiny", "--epochs", "1", "--threads", "1", "--windows", "ldct,mm:native"])
+    assert trained.exit_code == 0, trained.output
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["benchmark", "ctiqa", "--data", str(data), "--out", str(out), "--model",
+                                      str(model), "--tiny", "--llm-subset", "0", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["splits"][0]["end_to_end_slices_per_s"] > 0

@@ -19,7 +19,8 @@ from radscribe.errors import ConfigError
 from radscribe.io import atomic_write_json, atomic_write_text
 from radscribe.iqagpt.assess import Assessor, load_assessor
 from radscribe.iqagpt.baselines.train import BASELINES, BaselineConfig, fit, load_baseline, predict, save_baseline
-from radscribe.iqagpt.data import ASPECTS, CTIQAData, canonical_captions, load_splits, read_annotations, severity_index
+from radscribe.iqagpt.data import (ASPECTS, CTIQAData, canonical_captions, load_splits, read_annotations, record_spacing,
+                                   severity_index)
 from radscribe.iqagpt.metrics import aspect_accuracy, caption_metrics, confusion, correlations
 from radscribe.iqagpt.models.batchnorm import recalibrate_batchnorm
 from radscribe.iqagpt.models.encoder import EncoderConfig
@@ -102,7 +103,12 @@ def _end_to_end_rate(assessor: Assessor, data: CTIQAData, data_dir: Path, n: int
     """Slices/s from decoded HU pixels to JSON lines (preprocess + caption + scores + json.dumps), batched."""
     from radscribe.io import read_image
 
-    images = [im for r in data.records[:n] for im in read_image(data_dir / r["image"])]
+    images = []
+    for record in data.records[:n]:
+        for image in read_image(data_dir / record["image"]):
+            spacing = record_spacing(record, image)  # PNGs made before they carried it: the record's
+            image.meta.pixel_spacing = (spacing, spacing) if spacing else image.meta.pixel_spacing
+            images.append(image)
     t0 = time.perf_counter()
     rows = assessor.assess(images)
     _ = [json.dumps(r) for r in rows]
