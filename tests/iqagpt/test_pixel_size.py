@@ -102,3 +102,13 @@ def test_benchmark_gives_a_pixel_size_model_each_records_spacing(tiny_data, tmp_
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     assert report["splits"][0]["end_to_end_slices_per_s"] > 0
+
+
+def test_the_shipped_captioner_reads_the_pixel_size_and_small_trains_the_same_channels():
+    from radscribe.iqagpt.assess import load_assessor
+    from radscribe.iqagpt.preprocess import needs_spacing
+    from radscribe.iqagpt.train import get_config
+
+    assessor = load_assessor()
+    assert needs_spacing(assessor.windows)
+    assert assessor.loaded.manifest["train_config"]["windows"] == list(get_config("small").windows)

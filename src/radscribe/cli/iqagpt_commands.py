@@ -171,8 +171,8 @@ def train_captioner_cmd(
                                                      "(circular medians about the centre; default: the config's, on in small)."),
     windows: Optional[str] = typer.Option(None, "--windows",
                                           help="Display windows fed to the encoder, one channel each, comma-separated "
-                                               "presets or W/L values, soft tissue first (default: the config's; small: ldct,lung,metal, where metal "
-                                               "W1000/L2500 shows implants and nothing below dense bone; tiny: ldct,lung). WINDOW:hv and WINDOW:d add "
+                                               "presets or W/L values, soft tissue first (default: the config's; small: ldct,lung,metal,mm:input,mm:native, "
+                                               "where metal W1000/L2500 shows implants and nothing below dense bone; tiny: ldct,lung). WINDOW:hv and WINDOW:d add "
                                                "that window's fine detail lost to the 256 grid (edge and diagonal Haar magnitudes "
                                                "at 512), e.g. ldct,lung,metal,ldct:hv,ldct:d,lung:hv,lung:d. mm:input and mm:native add the "
                                                "pixel size (of the 256 input, of the slice) as constant channels; the data then needs "

@@ -166,7 +166,8 @@ def load_splits(data_dir: str | Path, splits: Iterable[str], *, size: int = INPU
                 raise InputError(path, "not in Hounsfield units; CT-IQA images must be HU (16-bit PNG HU+1024, DICOM CT, TIFF with HU)")
             mm = record_spacing(records[i], slices[0]) if spacing else None
             if spacing and mm is None:
-                raise InputError(path, "no pixel spacing (the model reads the pixel size): add pixel_spacing_mm to its record")
+                raise InputError(path, "no pixel spacing (the model reads the pixel size): add pixel_spacing_mm to its "
+                                       "record (importers: --pixel-spacing MM), or train without mm:* windows")
             images[i] = preprocess_uint8(slices[0].pixels, size, tuple(windows), spacing_mm=mm)
         if cache:
             try:
