@@ -49,8 +49,9 @@ def assess(
         help="For 8-bit screenshots (not HU): the window they were displayed with, e.g. ldct or W350/L40."),
     pixel_spacing: Optional[float] = typer.Option(
         None, "--pixel-spacing", min=0.01,
-        help="Pixel spacing in mm for files that carry none (PNG, TIFF); read only by models with pixel-size "
-             "channels (mm:input, mm:native). DICOM and NIfTI use their own."),
+        help="Pixel spacing in mm for files that carry none (PNG, TIFF); read by models with pixel-size "
+             "channels (mm:input, mm:native), the shipped one included. DICOM, NIfTI and radscribe's own HU PNGs "
+             "use their own."),
     beams: int = typer.Option(1, "--beams", min=1, max=8, help="Beam width (1 = greedy, fastest)."),
     score_method: str = typer.Option(
         "parse", "--score",
@@ -73,7 +74,7 @@ def assess(
 
       radscribe assess slices/ --csv quality.csv --heatmap maps/
 
-      radscribe assess screenshot.png --window ldct
+      radscribe assess screenshot.png --window ldct --pixel-spacing 0.7
 
     Bad files are reported one line each on stderr; the others are still assessed; exit status 2 if any was bad.
     """
