@@ -71,19 +71,37 @@ def widen_phantom(phantom: Phantom, factor: float) -> Phantom:
 
     A scanner's display field is the technologist's choice (a 250 mm head holder, a 500 mm field for a
     small patient), so the body fills less of the image than our phantoms' snug fields. The truth map
-    is padded with air and resampled to the matrix exactly as a real slice is (linear, see
-    ``phantoms.real.slice_to_phantom``); masks by nearest neighbour, implant and lesion centres scaled.
+    is padded with air and resampled to the matrix exactly as a real slice is (``_regrid``).
     """
+    n = phantom.hu.shape[0]
+    pad = int(round(n * (factor - 1.0) / 2.0))
+    wide = _regrid(phantom, pad, n / (n + 2 * pad))
+    return replace(wide, info={**phantom.info, "wide_fov_mm": round(wide.fov_mm, 1),
+                               "snug_fov_mm": round(phantom.fov_mm, 1)})
+
+
+def refine_phantom(phantom: Phantom, fraction: float) -> Phantom:
+    """The same patient on a grid ``fraction`` (< 1) times as fine, same field: a real slice's targeted field.
+
+    A drawn phantom is drawn on any grid; a real slice exists only on its own, so it is resampled
+    (``_regrid``). Detail finer than the source scan cannot come back, but a standard kernel resolves
+    about 0.7 mm (10% MTF), coarser than both grids.
+    """
+    n = phantom.hu.shape[0]
+    return _regrid(phantom, 0, int(round(n / fraction)) / n)
+
+
+def _regrid(phantom: Phantom, pad: int, zoom: float) -> Phantom:
+    """Pad ``phantom`` with ``pad`` pixels of air a side, then resample by ``zoom``: HU linear (as
+    ``phantoms.real.slice_to_phantom``), masks nearest neighbour, implant and lesion centres moved."""
     from scipy import ndimage
 
     n = phantom.hu.shape[0]
-    pad = int(round(n * (factor - 1.0) / 2.0))
     m = n + 2 * pad
-    zoom = n / m
 
-    def widen(a: np.ndarray, fill, order: int) -> np.ndarray:
+    def grid(a: np.ndarray, fill, order: int) -> np.ndarray:
         if a.dtype == bool:
-            return widen(a.astype(np.uint8), 0, 0) > 0
+            return grid(a.astype(np.uint8), 0, 0) > 0
         out = np.full((m, m), fill, a.dtype)
         out[pad:pad + n, pad:pad + n] = a
         return ndimage.zoom(out, zoom, order=order, mode="nearest", grid_mode=True)
@@ -91,42 +109,11 @@ def widen_phantom(phantom: Phantom, factor: float) -> Phantom:
     def move(rc) -> tuple[float, float]:
         return (round((float(rc[0]) + pad + 0.5) * zoom - 0.5, 2), round((float(rc[1]) + pad + 0.5) * zoom - 0.5, 2))
 
-    hu = widen(phantom.hu, np.float32(-1000.0), 1)
+    hu = grid(phantom.hu, np.float32(-1000.0), 1)
     return replace(
-        phantom, hu=hu, pixel_spacing_mm=phantom.pixel_spacing_mm * m / n,
-        body_mask=widen(phantom.body_mask, False, 0),
-        regions={name: widen(mask, False, 0) for name, mask in phantom.regions.items()},
-        metal_sites={name: move(rc) for name, rc in phantom.metal_sites.items()},
-        lesions=[{**lesion, "center_rc": move(lesion["center_rc"])} if "center_rc" in lesion else lesion
-                 for lesion in phantom.lesions],
-        info={**phantom.info, "wide_fov_mm": round(m * phantom.pixel_spacing_mm, 1), "snug_fov_mm": round(phantom.fov_mm, 1)})
-
-
-def refine_phantom(phantom: Phantom, fraction: float) -> Phantom:
-    """The same patient on a grid ``fraction`` (< 1) times as fine, same field: a real slice's targeted field.
-
-    A drawn phantom is drawn on any grid; a real slice exists only on its own, so it is resampled
-    (linear, as ``slice_to_phantom``; masks nearest, sites scaled). Detail finer than the source scan
-    cannot come back, but a standard kernel resolves about 0.7 mm (10% MTF), coarser than both grids.
-    """
-    from scipy import ndimage
-
-    n = phantom.hu.shape[0]
-    m = int(round(n / fraction))
-    zoom = m / n
-
-    def fine(a: np.ndarray, order: int) -> np.ndarray:
-        if a.dtype == bool:
-            return fine(a.astype(np.uint8), 0) > 0
-        return ndimage.zoom(a, zoom, order=order, mode="nearest", grid_mode=True)
-
-    def move(rc) -> tuple[float, float]:
-        return (round((float(rc[0]) + 0.5) * zoom - 0.5, 2), round((float(rc[1]) + 0.5) * zoom - 0.5, 2))
-
-    return replace(
-        phantom, hu=fine(phantom.hu, 1), pixel_spacing_mm=phantom.pixel_spacing_mm * n / m,
-        body_mask=fine(phantom.body_mask, 0),
-        regions={name: fine(mask, 0) for name, mask in phantom.regions.items()},
+        phantom, hu=hu, pixel_spacing_mm=phantom.pixel_spacing_mm * m / hu.shape[0],
+        body_mask=grid(phantom.body_mask, False, 0),
+        regions={name: grid(mask, False, 0) for name, mask in phantom.regions.items()},
         metal_sites={name: move(rc) for name, rc in phantom.metal_sites.items()},
         lesions=[{**lesion, "center_rc": move(lesion["center_rc"])} if "center_rc" in lesion else lesion
                  for lesion in phantom.lesions])
