@@ -116,3 +116,24 @@ def test_final_score_prefers_method_then_falls_back_and_clips():
     assert final_score(c, "parse") == 2.2 and final_score(c, "number") == 2.46 and final_score(c, "expected") == 4.0
     assert final_score({"parse": None, "number": 1.5, "expected": None}, "parse") == 1.5
     assert final_score({"parse": None, "number": None, "expected": None}, "parse") is None
+
+
+def test_folding_batchnorm_keeps_the_encoder_output_and_leaves_the_model_alone():
+    from torch import nn
+
+    from radscribe.iqagpt.models.batchnorm import fold_batchnorm
+
+    torch.manual_seed(2)
+    model = Captioner(TINY)
+    for bn in (m for m in model.modules() if isinstance(m, nn.BatchNorm2d)):  # statistics as after training
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+        bn.weight.data.uniform_(0.5, 1.5)
+        bn.bias.data.uniform_(-0.2, 0.2)
+    model.eval()
+    folded = fold_batchnorm(model)
+    x = torch.rand(2, 2, 256, 256)
+    with torch.no_grad():
+        assert torch.allclose(folded.encode(x), model.encode(x), atol=1e-5)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) > 0  # the original still trains as before

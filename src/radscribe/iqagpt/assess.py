@@ -28,6 +28,7 @@ from radscribe.io import MedicalImage, get_window
 from radscribe.iqagpt.checkpoint import LoadedCaptioner, load_captioner
 from radscribe.iqagpt.data import category_of_score
 from radscribe.iqagpt.decode import Generated, generate
+from radscribe.iqagpt.models.batchnorm import fold_batchnorm
 from radscribe.iqagpt.preprocess import needs_spacing, preprocess_uint8, to_model_input
 from radscribe.iqagpt.score import ExpectedScore, final_score, parse_caption_fields, score_from_parse
 
@@ -63,10 +64,18 @@ class Assessor:
     # mm per pixel for slices that carry none (PNG, TIFF), read only by models with pixel-size channels
     pixel_spacing: float | None = None
     last_generated: list[Generated] = field(default_factory=list, repr=False)
+    _folded: torch.nn.Module | None = field(default=None, init=False, repr=False)
 
     @property
     def model_name(self) -> str:
         return self.loaded.name
+
+    @property
+    def inference_model(self) -> torch.nn.Module:
+        """The captioner with its BatchNorms folded into the convolutions (same outputs, less work); made once."""
+        if self._folded is None:
+            self._folded = fold_batchnorm(self.loaded.model)
+        return self._folded
 
     @property
     def windows(self) -> tuple[str, ...]:
@@ -95,7 +104,7 @@ class Assessor:
         self.last_generated = []
         for start in range(0, len(batch_uint8), self.batch_size):
             x = to_model_input(batch_uint8[start:start + self.batch_size])
-            gen = generate(self.loaded.model, x, tok.bos_id, tok.eos_id, tok.pad_id, beams=self.beams, need_cross=keep_maps)
+            gen = generate(self.inference_model, x, tok.bos_id, tok.eos_id, tok.pad_id, beams=self.beams, need_cross=keep_maps)
             if keep_maps:
                 self.last_generated.append(gen)
             by_category = expected.category(gen.probs, gen.tokens)

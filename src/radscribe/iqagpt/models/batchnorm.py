@@ -1,4 +1,6 @@
-"""Population BatchNorm statistics after training ("precise BN", Wu & Johnson 2021, Rethinking BatchNorm).
+"""BatchNorm after training: population statistics, and folding into the convolutions for inference.
+
+Population statistics ("precise BN", Wu & Johnson 2021, Rethinking BatchNorm).
 
 BatchNorm's running statistics are an exponential average over the last few dozen training batches. With
 the metal window, a batch's feature variance depends on whether it holds an implant, so the average the run
@@ -9,9 +11,12 @@ happened to end on can be far from the population: a regression baseline trained
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from radscribe.iqagpt.models.encoder import CNNEncoder
 from radscribe.iqagpt.preprocess import to_model_input
@@ -42,3 +47,23 @@ def recalibrate_batchnorm(model: nn.Module, images_uint8: np.ndarray, *, n: int 
         m.momentum = momentum
     model.train(was_training)
     return int(len(pick))
+
+
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """An inference copy of ``model`` with every BatchNorm that follows a convolution folded into it.
+
+    In eval mode a BatchNorm is a fixed per-channel scale and shift, so ``conv -> bn`` is one convolution with
+    rescaled weights and a bias: the same function (to float rounding) without a pass over each feature map.
+    The copy is for inference only (training it would train without BatchNorm); ``model`` is untouched.
+    """
+    folded = copy.deepcopy(model).eval()
+    for module in folded.modules():
+        if not isinstance(module, nn.Sequential):
+            continue
+        names = list(module._modules)
+        for first, second in zip(names, names[1:]):
+            conv, bn = module._modules[first], module._modules[second]
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                module._modules[first] = fuse_conv_bn_eval(conv, bn)
+                module._modules[second] = nn.Identity()
+    return folded

@@ -40,18 +40,28 @@ def _geometry(size: int) -> tuple[torch.Tensor, torch.Tensor]:
     return grid[None], index
 
 
-def _gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian with replicated borders, as a sum of shifted copies: a 1-channel conv2d with a
-    1 x 11 kernel is about 6x slower on CPU, and this map is on the assess path (throughput target)."""
+@lru_cache(maxsize=8)
+def _blur_matrix(n: int, sigma: float) -> torch.Tensor:
+    """(n, n) matrix G with ``x @ G`` = ``x`` blurred along its last axis by a Gaussian (3 sigma), borders
+    replicated: the taps that fall outside are added to the edge pixel's weight."""
     radius = int(3 * sigma + 0.5)
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    t = torch.arange(-radius, radius + 1, dtype=torch.float64)
     k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = (k / k.sum()).tolist()
+    k = k / k.sum()
+    out = torch.arange(n)[None, :].expand(len(k), n)
+    src = (out + torch.arange(-radius, radius + 1)[:, None]).clamp(0, n - 1)
+    matrix = torch.zeros(n, n, dtype=torch.float64)
+    matrix.index_put_((src.reshape(-1), out.reshape(-1)), k[:, None].expand(-1, n).reshape(-1), accumulate=True)
+    return matrix.float()
+
+
+def _gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian with replicated borders, as two matrix products (banded matrices): on CPU about
+    5x faster than summing 11 shifted copies, which was already 6x faster than a 1 x 11 conv2d, and this map
+    is on the assess path (throughput target)."""
     h, w = x.shape[-2:]
-    padded = F.pad(x, (radius, radius, 0, 0), mode="replicate")
-    x = sum(k[i] * padded[..., i:i + w] for i in range(len(k)))
-    padded = F.pad(x, (0, 0, radius, radius), mode="replicate")
-    return sum(k[i] * padded[..., i:i + h, :] for i in range(len(k)))
+    rows_blurred = x @ _blur_matrix(w, sigma).to(x.dtype)
+    return _blur_matrix(h, sigma).to(x.dtype).T @ rows_blurred
 
 
 def ring_map(x: torch.Tensor) -> torch.Tensor:
