@@ -88,6 +88,8 @@ def main() -> None:
     sys.path.insert(0, str(REPO / "src"))
     from radscribe.iqagpt.checkpoint import SHIPPED_DIR
 
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.against], check=True,
+                            capture_output=True, text=True).stdout.strip()
     settings = {"model": str(args.model or SHIPPED_DIR), "threads": args.threads,
                 "records": test_records(args.data, args.split, args.size, args.n)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,7 +122,7 @@ def main() -> None:
           f"{args.data.name}, split {args.split}{f', made at {args.size} px' if args.size else ''})")
     if args.json:
         args.json.write_text(json.dumps({"rounds": rounds, "median_ratio": ratio, "captions_identical": len(same) == 1,
-                                         "against": args.against, "data": str(args.data), "settings": {
+                                         "against": f"{args.against} ({commit})", "data": str(args.data), "settings": {
                                              k: v for k, v in settings.items() if k != "records"},
                                          "n": len(settings["records"])}, indent=2) + "\n")
 
