@@ -19,6 +19,7 @@ from radscribe.iqagpt.baselines.classical import NoiseSigmaIQA
 from radscribe.iqagpt.baselines.clip_iqa import ClipIQA
 from radscribe.iqagpt.baselines.heads import MultitaskClassifier, MultitaskRegressor
 from radscribe.iqagpt.data import CTIQAData
+from radscribe.iqagpt.models.batchnorm import fold_batchnorm
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import ring_maps
 from radscribe.iqagpt.preprocess import to_model_input
@@ -96,7 +97,7 @@ def predict(model, images_uint8: np.ndarray, batch_size: int = 64) -> tuple[np.n
     """(scores (N,), aspect severities (N, 6); -1 where a model has no aspect output)."""
     if isinstance(model, NoiseSigmaIQA):
         return model.predict(images_uint8), np.full((len(images_uint8), 6), -1, dtype=np.int64)
-    model.eval()
+    model = fold_batchnorm(model)  # an eval copy; the captioner's inference gets the same (a fair slices/s)
     scores, aspects = [], []
     for start in range(0, len(images_uint8), batch_size):
         s, a = model.predict(to_model_input(images_uint8[start:start + batch_size]))
