@@ -35,6 +35,7 @@ import torch.nn.functional as F
 
 from radscribe.errors import ConfigError
 from radscribe.io import apply_window, get_window
+from radscribe.io.windowing import to_uint8
 
 PREPROCESS_VERSION = "iqagpt-preprocess/1.0"
 INPUT_SIZE = 256
@@ -135,32 +136,23 @@ def preprocess_uint8(hu: np.ndarray, size: int = INPUT_SIZE, windows: tuple[str,
         raise ConfigError("this model reads the pixel size (mm:input / mm:native channels) and the slice has no "
                           "pixel spacing: PNG and TIFF carry none; pass --pixel-spacing MM")
     names = list(dict.fromkeys(w for w, band in specs if band != "mm"))  # each window once, also for its detail
+    coarse = detail = None
+    if names:
+        windowed = np.stack([apply_window(square, w) for w in names])
+        # numpy for a slice already on the input grid: these per-slice operations are too small for torch's
+        # threads, which cost 1-8 ms a slice in wake-ups on a busy 2-core machine (measured), more than the work
+        coarse = windowed if windowed.shape[-1] == size else resize(torch.from_numpy(windowed)[None], size)[0].numpy()
+        if any(band in DETAIL_BANDS for _, band in specs):
+            detail = fine_detail(torch.from_numpy(windowed), size).numpy() * np.float32(DETAIL_GAIN)
     out = np.empty((len(specs), size, size), np.uint8)
     for i, (w, band) in enumerate(specs):
         if band == "mm":
-            out[i] = quantize(np.float32(pixel[w]))
-    if not names:  # only pixel-size channels
-        return out
-    windowed = np.stack([apply_window(square, w) for w in names])
-    # numpy for a slice already on the input grid: these per-slice operations are too small for torch's
-    # threads, which cost 1-8 ms a slice in wake-ups on a busy 2-core machine (measured), more than the work
-    coarse = windowed if windowed.shape[-1] == size else resize(torch.from_numpy(windowed)[None], size)[0].numpy()
-    detail = None
-    if any(band in DETAIL_BANDS for _, band in specs):
-        detail = fine_detail(torch.from_numpy(windowed), size).numpy() * np.float32(DETAIL_GAIN)
-    for i, (w, band) in enumerate(specs):
-        if band is None:
-            out[i] = quantize(coarse[names.index(w)])
-        elif band != "mm":
-            out[i] = quantize(detail[names.index(w), DETAIL_BANDS.index(band)])
+            out[i] = to_uint8(np.float32(pixel[w]))  # float32 like the image channels: cache and inference agree
+        elif band is None:
+            out[i] = to_uint8(coarse[names.index(w)])
+        else:
+            out[i] = to_uint8(detail[names.index(w), DETAIL_BANDS.index(band)])
     return out
-
-
-def quantize(unit: np.ndarray | np.float32) -> np.ndarray:
-    """[0, 1] float32 -> 8-bit grey levels, rounding half up (float32 throughout: cached training data and
-    inference must agree to the grey level)."""
-    unit = np.clip(np.asarray(unit, dtype=np.float32), np.float32(0.0), np.float32(1.0))
-    return (unit * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
 
 
 def to_model_input(batch_uint8: np.ndarray | torch.Tensor) -> torch.Tensor:
