@@ -38,6 +38,7 @@ assessor = load_assessor(settings["model"], threads=settings["threads"])
 images = []
 for record in settings["records"]:
     for image in read_image(record["path"]):
+        # written out, not radscribe's record_spacing: the worker must also run older revisions' src/
         mm = record.get("pixel_spacing_mm") or image.spacing_mm
         image.meta.pixel_spacing = (mm, mm) if mm else image.meta.pixel_spacing
         images.append(image)
@@ -46,7 +47,7 @@ print(json.dumps({"slices": len(images), "radscribe": radscribe.__file__}), flus
 for _ in sys.stdin:
     t0 = time.perf_counter()
     rows = assessor.assess(images)
-    lines = [json.dumps(row) for row in rows]
+    _ = [json.dumps(row) for row in rows]  # the JSON lines assess writes are part of the work timed
     rate = len(images) / (time.perf_counter() - t0)
     digest = hashlib.sha256("\n".join(row["caption"] for row in rows).encode()).hexdigest()[:16]
     print(json.dumps({"rate": rate, "captions": digest}), flush=True)
@@ -62,7 +63,7 @@ def export_src(revision: str, into: Path) -> Path:
     return into / "src"
 
 
-def test_records(data: Path, split: str, size: int | None, n: int) -> list[dict]:
+def pick_records(data: Path, split: str, size: int | None, n: int) -> list[dict]:
     """The first ``n`` records of ``split`` (made at ``size`` px when given), with absolute image paths."""
     lines = (data / "annotations.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines if line.strip()]
@@ -91,7 +92,7 @@ def main() -> None:
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.against], check=True,
                             capture_output=True, text=True).stdout.strip()
     settings = {"model": str(args.model or SHIPPED_DIR), "threads": args.threads,
-                "records": test_records(args.data, args.split, args.size, args.n)}
+                "records": pick_records(args.data, args.split, args.size, args.n)}
     with tempfile.TemporaryDirectory() as tmp:
         sides = {"this checkout": REPO / "src", f"against {args.against}": export_src(args.against, Path(tmp))}
         workers = {name: subprocess.Popen([sys.executable, "-c", WORKER, str(src), json.dumps(settings)],
