@@ -170,6 +170,10 @@ def train_captioner_cmd(
     ring_channel: Optional[bool] = typer.Option(None, "--ring-channel/--no-ring-channel",
                                                 help="Give the encoder a third input channel, a fixed ring-artefact map "
                                                      "(circular medians about the centre; default: the config's, on in small)."),
+    ema_decay: Optional[float] = typer.Option(None, "--ema-decay",
+                                              help="Validate and save an exponential moving average of the weights with "
+                                                   "this decay per step, e.g. 0.998 (about the last 500 steps; default: "
+                                                   "the config's)."),
     windows: Optional[str] = typer.Option(None, "--windows",
                                           help="Display windows fed to the encoder, one channel each, comma-separated "
                                                "presets or W/L values, soft tissue first (default: the config's; small: ldct,lung,metal,mm:input,mm:native, "
@@ -194,7 +198,7 @@ def train_captioner_cmd(
     from radscribe.iqagpt.train import get_config, train_captioner
 
     cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads, transposes=transposes,
-                     ring_channel=ring_channel, windows=parse_windows(windows))
+                     ring_channel=ring_channel, windows=parse_windows(windows), ema_decay=ema_decay)
     command = "radscribe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train_captioner(data, out, cfg, command=command,
                               progress=lambda it, total, desc: track(it, total=total, description=desc))

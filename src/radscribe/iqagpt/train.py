@@ -21,6 +21,7 @@ import torch
 from radscribe.errors import ConfigError
 from radscribe.iqagpt.checkpoint import save_captioner
 from radscribe.iqagpt.data import CTIQAData, canonical_captions, load_splits
+from radscribe.iqagpt.ema import WeightEMA
 from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import NEUTRAL as RING_NEUTRAL
@@ -58,6 +59,8 @@ class TrainConfig:
     limit: int | None = None  # use only the first N training records (quick experiments)
     aux_weight: float = 1.0  # auxiliary score/aspect heads on the image encoder (see CaptionerConfig)
     caption_seed: int | None = 0  # re-describe annotations with this template seed (one wording); None = stored captions
+    # validate and save an exponential moving average of the weights (iqagpt/ema.py); None = the weights as trained
+    ema_decay: float | None = None
 
 
 #: Named configs: ``small`` is the shipped checkpoint's; ``tiny`` runs in seconds (tests, smoke checks).
@@ -194,6 +197,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     torch.manual_seed(cfg.seed)
     model = Captioner(model_cfg)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    ema = WeightEMA(model, cfg.ema_decay) if cfg.ema_decay else None
     train_tokens = encode_captions(tokenizer, train.captions, cfg.max_len)
     val_tokens = encode_captions(tokenizer, val.captions, cfg.max_len)
     train_scores, train_aspects = torch.from_numpy(train.scores), torch.from_numpy(train.aspects)
@@ -208,11 +212,16 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     state_file = out / STATE
     if state_file.is_file():
         state = torch.load(state_file, weights_only=False)
-        if state["model_config"] != model_cfg.to_dict() or state["tokenizer"] != tokenizer.words:
+        if (state["model_config"] != model_cfg.to_dict() or state["tokenizer"] != tokenizer.words
+                or (ema is not None) != ("ema" in state)):
             raise ConfigError(f"{state_file}: made with another config or data; use a new --out or delete it")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         gen.set_state(state["generator"])
+        if "torch_rng" in state:  # dropout draws from the global generator; without it a resumed run drifts
+            torch.set_rng_state(state["torch_rng"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
         epoch0, best, history = state["epoch"], state["best"], state["history"]
         log.info("resuming at epoch %d", epoch0 + 1)
 
@@ -233,19 +242,25 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             optimizer.step()
+            if ema is not None:
+                ema.update(model)
             running += loss.item() * len(idx)
             seen += len(idx)
-        val_loss = caption_loss(model, val, val_tokens)
+        kept = ema.shadow if ema is not None else model  # the weights validated and saved
+        val_loss = caption_loss(kept, val, val_tokens)
         record = {"epoch": epoch + 1, "train_loss": round(running / seen, 4), "val_loss": round(val_loss, 4),
                   "seconds": round(time.time() - t0, 1)}
+        if ema is not None:  # what averaging bought, epoch by epoch
+            record["val_loss_live_weights"] = round(caption_loss(model, val, val_tokens), 4)
         history.append(record)
         log.info("epoch %s", record)
         if val_loss < best:
             best = val_loss
-            save_captioner(out, model, tokenizer, manifest={"status": "training", "best_epoch": epoch + 1})
+            save_captioner(out, kept, tokenizer, manifest={"status": "training", "best_epoch": epoch + 1})
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": gen.get_state(),
+                    "torch_rng": torch.get_rng_state(),
                     "epoch": epoch + 1, "best": best, "history": history, "model_config": model_cfg.to_dict(),
-                    "tokenizer": tokenizer.words}, state_file)
+                    "tokenizer": tokenizer.words, **({"ema": ema.state_dict()} if ema is not None else {})}, state_file)
 
     summary = {
         "name": "ctiqa-captioner",
