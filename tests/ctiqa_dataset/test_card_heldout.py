@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 
 import numpy as np
@@ -119,3 +120,32 @@ def test_heldout_slices_cannot_become_training_data(tmp_path):
                                      "--real", str(held), "--real-split", split, "--no-card"])
         assert result.exit_code != 0 and "held-out" in result.output and held.name in result.output
         assert not (tmp_path / split).exists()
+
+
+def test_dicom_slices_of_one_study_are_one_patient(tmp_path, pydicom_test_dir):
+    """A user's DICOM series (one file per slice) is one patient for --real-split by-patient, and a copy of a
+    held-out slice saved under a new file and SOP UID is still refused (same study)."""
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    from radscribe.ctiqa.dataset.writer import _refuse_heldout, patient_of
+    from radscribe.ctiqa.phantoms.real import real_phantoms
+    from radscribe.errors import ConfigError
+
+    source = pydicom.dcmread(pydicom_test_dir / "CT_small.dcm")
+    series = tmp_path / "series"
+    series.mkdir()
+    for study, n in ((generate_uid(), 3), (generate_uid(), 2)):
+        for i in range(n):
+            source.StudyInstanceUID, source.SOPInstanceUID = study, generate_uid()
+            source.save_as(series / f"{study[-6:]}-{i}.dcm")
+    phantoms = list(real_phantoms(series, 128))
+    assert len({p.anatomy_id for p in phantoms}) == 5  # one id per slice
+    assert sorted(collections.Counter(patient_of(p) for p in phantoms).values()) == [2, 3]  # two patients
+    _refuse_heldout(phantoms)  # new studies: allowed
+
+    copy = pydicom.dcmread(pydicom_test_dir / "CT_small.dcm")
+    copy.SOPInstanceUID = generate_uid()
+    copy.save_as(tmp_path / "renamed.dcm")
+    with pytest.raises(ConfigError, match="held-out"):
+        _refuse_heldout(list(real_phantoms(tmp_path / "renamed.dcm", 128)))

@@ -120,7 +120,12 @@ def body_mask(hu: np.ndarray, threshold: float = -500.0) -> np.ndarray:
 
 
 def _anatomy_id(image: MedicalImage) -> str:
+    """``real-<patient>-f<slice>``: ``patient_of`` (dataset/writer.py) drops the ``-f`` part, so all slices of one
+    DICOM study (one file per slice) or of one volume file are one patient and never split across train and test."""
     meta = image.meta
+    if meta.study_uid and meta.sop_uid:
+        slice_key = hashlib.sha1(f"{meta.sop_uid}/{meta.frame}".encode()).hexdigest()[:12]
+        return f"real-{meta.study_uid}-f{int(slice_key, 16)}"
     if meta.sop_uid:
         base = meta.sop_uid
     else:
