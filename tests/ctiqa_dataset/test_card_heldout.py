@@ -149,3 +149,21 @@ def test_dicom_slices_of_one_study_are_one_patient(tmp_path, pydicom_test_dir):
     copy.save_as(tmp_path / "renamed.dcm")
     with pytest.raises(ConfigError, match="held-out"):
         _refuse_heldout(list(real_phantoms(tmp_path / "renamed.dcm", 128)))
+
+
+def test_dicom_slices_without_a_study_uid_are_one_patient_per_folder(tmp_path, pydicom_test_dir):
+    """Anonymised files with every UID blanked (as TotalSegmentator's example series ships): one folder, one patient."""
+    import pydicom
+
+    from radscribe.ctiqa.dataset.writer import patient_of
+    from radscribe.ctiqa.phantoms.real import real_phantoms
+
+    source = pydicom.dcmread(pydicom_test_dir / "CT_small.dcm")
+    source.StudyInstanceUID = source.SeriesInstanceUID = source.SOPInstanceUID = ""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for i in range(2):
+            source.save_as(tmp_path / folder / f"CT.{i}.dcm")
+    phantoms = list(real_phantoms(tmp_path, 128))
+    assert len({p.anatomy_id for p in phantoms}) == 4
+    assert sorted(collections.Counter(patient_of(p) for p in phantoms).values()) == [2, 2]

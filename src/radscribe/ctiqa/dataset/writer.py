@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import multiprocessing
 import signal
 import threading
@@ -190,6 +191,7 @@ def _plan(cfg: DatasetConfig) -> list[Task]:
     if cfg.real_split in TRAINABLE_SPLITS:
         _refuse_heldout(phantoms)
     splits = _real_splits(phantoms, cfg.real_split, cfg.seed)
+    phantoms = spread_over_patients(phantoms, math.ceil(cfg.n / cfg.per_patient))
     tasks = []
     for index in range(cfg.n):
         phantom = phantoms[(index // cfg.per_patient) % len(phantoms)]
@@ -198,6 +200,24 @@ def _plan(cfg: DatasetConfig) -> list[Task]:
         tasks.append(Task(spec, cfg.size, cfg.dicom, cfg.out, phantom, targeted_fov=cfg.targeted_fov,
                           wide_fov=cfg.wide_fov, soft_kernel=cfg.soft_kernel))
     return tasks
+
+
+def spread_over_patients(phantoms: list[Phantom], k: int) -> list[Phantom]:
+    """``k`` of the slices, shared as evenly as the patients allow and evenly spaced within each, patients taken
+    in turn: a folder of many scans is sampled across all of them, not only its first files. With ``k`` at least
+    the number of slices, all of them in file order (datasets made before this function stay the same)."""
+    if k >= len(phantoms):
+        return phantoms
+    by_patient: dict[str, list[Phantom]] = {}
+    for p in phantoms:
+        by_patient.setdefault(patient_of(p), []).append(p)
+    quota = dict.fromkeys(by_patient, 0)
+    while sum(quota.values()) < k:  # one more slice to each patient that has one left, in turn
+        for patient, slices in by_patient.items():
+            if quota[patient] < len(slices) and sum(quota.values()) < k:
+                quota[patient] += 1
+    picks = {q: np.linspace(0, len(by_patient[q]) - 1, quota[q]).round().astype(int) for q in by_patient}
+    return [by_patient[q][picks[q][i]] for i in range(max(quota.values())) for q in by_patient if i < quota[q]]
 
 
 def patient_of(phantom: Phantom) -> str:

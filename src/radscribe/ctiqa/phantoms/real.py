@@ -123,14 +123,17 @@ def _anatomy_id(image: MedicalImage) -> str:
     """``real-<patient>-f<slice>``: ``patient_of`` (dataset/writer.py) drops the ``-f`` part, so all slices of one
     DICOM study (one file per slice) or of one volume file are one patient and never split across train and test."""
     meta = image.meta
-    if meta.study_uid and meta.sop_uid:
-        slice_key = hashlib.sha1(f"{meta.sop_uid}/{meta.frame}".encode()).hexdigest()[:12]
-        return f"real-{meta.study_uid}-f{int(slice_key, 16)}"
-    if meta.sop_uid:
-        base = meta.sop_uid
-    else:
-        base = "sha1-" + hashlib.sha1(str(Path(meta.source).resolve()).encode()).hexdigest()[:16]
+    # DICOM: the study is the patient; a file anonymised down to no study UID counts its folder as one
+    patient = meta.study_uid or (f"folder-{_digest(Path(meta.source).resolve().parent)}" if meta.format == "dicom" else None)
+    if patient:
+        slice_key = _digest(f"{meta.sop_uid or Path(meta.source).name}/{meta.frame}")
+        return f"real-{patient}-f{int(slice_key, 16)}"
+    base = "sha1-" + hashlib.sha1(str(Path(meta.source).resolve()).encode()).hexdigest()[:16]  # a volume file
     return f"real-{base}" + (f"-f{meta.frame}" if meta.n_frames > 1 else "")
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha1(str(value).encode()).hexdigest()[:12]
 
 
 def _spine_site(hu: np.ndarray, body: np.ndarray, spacing: float) -> dict[str, tuple[float, float]]:
