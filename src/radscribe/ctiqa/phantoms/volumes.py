@@ -93,17 +93,18 @@ def default_volume_dir(extra: bool = False) -> Path:
     return base.with_name(base.name + "-extra") if extra else base
 
 
-def fetch_sources(names: list[str], out: Path | None = None) -> list[Path]:
-    """Fetch several sources by name (``SOURCES``; ``all`` for every one); the CT files of all of them."""
+def resolve_sources(names: list[str]) -> list[VolumeSource]:
+    """Sources by name (``SOURCES``; ``all`` for every one); a ConfigError naming the choices otherwise."""
     names = list(SOURCES) if "all" in names else names
     unknown = [n for n in names if n not in SOURCES]
     if unknown:
         raise ConfigError(f"unknown CT volume source {unknown[0]!r}; choose from {', '.join(SOURCES)} or all")
-    paths: list[Path] = []
-    for name in names:
-        target = Path(out) if out else default_volume_dir(extra=name not in DEFAULT_SOURCES)
-        paths += fetch_ct_volumes(target, SOURCES[name])
-    return paths
+    return [SOURCES[n] for n in names]
+
+
+def source_dir(source: VolumeSource, out: Path | None = None) -> Path:
+    """Where ``fetch_ct_volumes`` puts a source when no folder is given: extras apart from the default."""
+    return Path(out) if out else default_volume_dir(extra=source.name not in DEFAULT_SOURCES)
 
 
 def fetch_ct_volumes(out: Path | None = None, source: VolumeSource = PYRADIOMICS_CT) -> list[Path]:
@@ -145,8 +146,7 @@ def _target_name(member: str, source: VolumeSource) -> str:
 def _members(archive: Path, source: VolumeSource) -> Iterator[tuple[str, IO[bytes]]]:
     """(name, readable file) for every archive member the source asks for; a ConfigError if one is missing."""
     def wanted(name: str) -> bool:
-        return any(name == m or (m.endswith("/") and name.startswith(m) and not name.endswith("/"))
-                   for m in source.members)
+        return not name.endswith("/") and any(_covers(m, name) for m in source.members)
 
     found: set[str] = set()
     if zipfile.is_zipfile(archive):  # wheels
@@ -166,8 +166,13 @@ def _members(archive: Path, source: VolumeSource) -> Iterator[tuple[str, IO[byte
                     with handle:
                         yield info.name, handle
     for member in source.members:
-        if not any(f == member or (member.endswith("/") and f.startswith(member)) for f in found):
+        if not any(_covers(member, f) for f in found):
             raise ConfigError(f"{source.url} has no file {member}")
+
+
+def _covers(member: str, name: str) -> bool:
+    """Is archive file ``name`` the member, or below it when the member is a folder ("…/")?"""
+    return name == member or (member.endswith("/") and name.startswith(member))
 
 
 def _extract(member: str, handle: IO[bytes], target: Path) -> Path:
