@@ -117,3 +117,16 @@ def test_rings_are_still_seen_next_to_metal(pelvis, run):
     ann = run(pelvis, ring_gain_sd=0.012, metal=[MetalInsert(pelvis.metal_sites[site], 20.0, "cobalt-chrome", site)])
     assert ann.aspects["metal"] == "severe" and ann.aspects["ring"] in ("moderate", "severe")
     assert ann.measurements["ring_sd_hu"] < ann.measurements["ring_sd_hu_predicted"]  # measure reads low here
+
+
+def test_sparse_views_of_a_head_on_a_wide_field_are_streaks_not_clean(run):
+    # a head on a 2x wider field spans ~100 px: no 64-px tile of the half grid fits its eroded mask, and the
+    # streak measure used to be NaN, read as "no streaks" (a 31-view scan labelled excellent)
+    from radscribe.ctiqa.dataset.pipeline import widen_phantom
+    from radscribe.ctiqa.phantoms import make_phantom
+
+    head = widen_phantom(make_phantom("head", 1, size=256), 2.0)
+    clean, sparse = run(head), run(head, n_views=31)
+    assert clean.aspects["streaks"] == "none" and clean.score >= 3.8
+    assert sparse.measurements["n_tiles"] > 0 and math.isfinite(sparse.measurements["streak_sd_hu"])
+    assert sparse.aspects["streaks"] != "none" and sparse.score <= clean.score - 1.0

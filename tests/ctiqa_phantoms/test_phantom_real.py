@@ -77,3 +77,19 @@ def test_body_mask_drops_the_couch_and_fills_holes():
     mask = body_mask(hu)
     assert mask[60, 64] and not mask[116, 64]
     assert abs(mask.sum() - np.pi * 40 * 50) < 0.05 * np.pi * 40 * 50
+
+
+def test_a_slice_with_almost_no_body_is_skipped(tmp_path, pydicom_data_dir, caplog):
+    import pydicom
+
+    ds = pydicom.dcmread(pydicom_data_dir / "explicit_VR-UN.dcm")
+    slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
+    raw = np.full(ds.pixel_array.shape, round((-1000.0 - intercept) / slope), ds.pixel_array.dtype)
+    raw[250:262, 250:262] = round((40.0 - intercept) / slope)  # 1 cm^2 of tissue: the top of a skull
+    ds.PixelData = raw.tobytes()
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian  # the source is compressed
+    ds.save_as(tmp_path / "vertex.dcm")
+    with caplog.at_level(logging.INFO, logger="radscribe.ctiqa.phantoms.real"):
+        got = list(real_phantoms([tmp_path / "vertex.dcm", pydicom_data_dir / "explicit_VR-UN.dcm"]))
+    assert [p.info["source"].rsplit("/", 1)[-1] for p in got] == ["explicit_VR-UN.dcm"]
+    assert "vertex.dcm" in caplog.text and "cm^2 of body" in caplog.text

@@ -36,6 +36,9 @@ HELDOUT_FILES: tuple[tuple[str, str], ...] = (
     ("pydicom-tests", "CT_small.dcm"),  # 128 x 128 thoracic spine detail
 )
 MIN_SIZE = 128  # smaller "CT" test files (16 x 16 DICOMDIR samples) are not anatomy
+#: a slice with less body than this (the top of a skull, the edge of a scan) is air with a sliver of skin:
+#: no quality to judge, and too little tissue to measure noise or streaks in
+MIN_BODY_CM2 = 20.0
 
 
 def heldout_real_ct_paths() -> list[Path]:
@@ -64,7 +67,13 @@ def real_phantoms(paths: Iterable[str | Path] | str | Path, size: int = 512) -> 
             if reason:
                 log.info("skipping %s: %s", image.label, reason)
                 continue
-            yield slice_to_phantom(image, size)
+            phantom = slice_to_phantom(image, size)
+            body_cm2 = float(phantom.body_mask.sum()) * phantom.pixel_spacing_mm**2 / 100.0
+            if body_cm2 < MIN_BODY_CM2:
+                log.info("skipping %s: only %.1f cm^2 of body (need %g): nothing to judge", image.label, body_cm2,
+                         MIN_BODY_CM2)
+                continue
+            yield phantom
 
 
 def _unusable(image: MedicalImage) -> str | None:
