@@ -19,7 +19,7 @@ import torch
 
 
 def patient_name(record: dict) -> str:
-    """The source's folder for a DICOM series, else its file name (``ct_head.nii.gz#94`` -> ``ct_head.nii.gz``)."""
+    """A readable name for the record's patient: its DICOM series' folder, else its volume's file name."""
     path = Path(str(record["source"]).split("#")[0])
     return path.parent.name if path.suffix.lower() in (".dcm", "") else path.name
 
@@ -34,6 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    from radscribe.ctiqa.dataset.writer import patient_id
     from radscribe.iqagpt.assess import load_assessor
     from radscribe.iqagpt.data import load_splits
     from radscribe.iqagpt.metrics import correlations
@@ -45,7 +46,9 @@ def main() -> None:
         rows = assessor.assess_arrays(data.images)
         pred = np.array([np.nan if r["score"] is None else r["score"] for r in rows])
         true = np.asarray(data.scores, float)
-        names = np.array([patient_name(r) for r in data.records])
+        ids = [patient_id(r["anatomy_id"]) for r in data.records]  # grouped as the dataset split them
+        name_of = {i: patient_name(r) for i, r in zip(ids, data.records)}
+        names = np.array([name_of[i] for i in ids])
 
         def summary(i: np.ndarray) -> dict:
             return {"n": int(i.sum()), "sum_abs": round(correlations(pred[i].tolist(), true[i].tolist())["sum_abs"], 3),

@@ -222,9 +222,13 @@ def spread_over_patients(phantoms: list[Phantom], k: int) -> list[Phantom]:
 
 
 def patient_of(phantom: Phantom) -> str:
+    return patient_id(phantom.anatomy_id)
+
+
+def patient_id(anatomy_id: str) -> str:
     """Slices of one volume (or frames of one file) are one patient: ``real-<uid>-f12`` -> ``real-<uid>``."""
-    head, _, frame = phantom.anatomy_id.rpartition("-f")
-    return head if head and frame.isdigit() else phantom.anatomy_id
+    head, _, frame = anatomy_id.rpartition("-f")
+    return head if head and frame.isdigit() else anatomy_id
 
 
 def _real_splits(phantoms: list[Phantom], real_split: str, seed: int) -> dict[str, str]:
