@@ -93,3 +93,41 @@ def test_a_slice_with_almost_no_body_is_skipped(tmp_path, pydicom_data_dir, capl
         got = list(real_phantoms([tmp_path / "vertex.dcm", pydicom_data_dir / "explicit_VR-UN.dcm"]))
     assert [p.info["source"].rsplit("/", 1)[-1] for p in got] == ["explicit_VR-UN.dcm"]
     assert "vertex.dcm" in caplog.text and "cm^2 of body" in caplog.text
+
+
+def _with_block(ds, hu: float, rows: slice, cols: slice):
+    """``ds`` (decoded, uncompressed) with a block of ``hu`` painted into its pixels."""
+    import pydicom
+
+    slope, intercept = float(ds.RescaleSlope), float(ds.RescaleIntercept)
+    raw = ds.pixel_array.copy()
+    raw[rows, cols] = round((hu - intercept) / slope)
+    ds.PixelData = raw.tobytes()
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ExplicitVRLittleEndian  # the source is compressed
+    return ds
+
+
+def test_a_slice_with_its_own_metal_inside_the_body_is_skipped(tmp_path, pydicom_data_dir, caplog):
+    """A filling or clip streaks the real slice itself; as a reference the protocol would call those streaks clean."""
+    import pydicom
+
+    source = pydicom_data_dir / "explicit_VR-UN.dcm"
+    ds = pydicom.dcmread(source)
+    body = body_mask(ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept))
+    rows, cols = np.nonzero(body)
+    r, c = int(np.median(rows)), int(np.median(cols))  # well inside the abdomen
+    _with_block(ds, 3000.0, slice(r, r + 4), slice(c, c + 4)).save_as(tmp_path / "clip.dcm")
+    with caplog.at_level(logging.INFO, logger="radscribe.ctiqa.phantoms.real"):
+        got = list(real_phantoms([tmp_path / "clip.dcm", source]))
+    assert [p.info["source"].rsplit("/", 1)[-1] for p in got] == ["explicit_VR-UN.dcm"]
+    assert "clip.dcm" in caplog.text and "its own metal" in caplog.text
+
+
+def test_dense_objects_on_the_skin_or_outside_do_not_disqualify(tmp_path, pydicom_data_dir):
+    """ECG leads and a necklace streak little: a slice with them stays (pyradiomics' neck slices have both)."""
+    import pydicom
+
+    source = pydicom_data_dir / "explicit_VR-UN.dcm"
+    _with_block(pydicom.dcmread(source), 3000.0, slice(5, 15), slice(5, 15)).save_as(tmp_path / "lead.dcm")
+    got = list(real_phantoms([tmp_path / "lead.dcm"]))
+    assert len(got) == 1 and got[0].hu.max() > 2500

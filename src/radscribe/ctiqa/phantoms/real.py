@@ -1,8 +1,8 @@
 """Real CT slices as phantoms, and the held-out real-anatomy test split.
 
 ``real_phantoms(paths)`` turns a user's DICOM folder (anything :func:`radscribe.io.iter_images`
-reads) into :class:`Phantom` objects on a square N x N grid: slices in Hounsfield units only;
-others are skipped with a logged reason. ``heldout_real_ct_paths()`` lists the real CT slices
+reads) into :class:`Phantom` objects on a square N x N grid: slices in Hounsfield units only, with
+enough body to judge and no metal of their own inside it; others are skipped with a logged reason. ``heldout_real_ct_paths()`` lists the real CT slices
 shipped inside ``pydicom-data`` and pydicom's test files. Those are the HELD-OUT real-anatomy
 test split of the CT-IQA data: evaluate on them, never train on them.
 """
@@ -39,6 +39,12 @@ MIN_SIZE = 128  # smaller "CT" test files (16 x 16 DICOMDIR samples) are not ana
 #: a slice with less body than this (the top of a skull, the edge of a scan) is air with a sliver of skin:
 #: no quality to judge, and too little tissue to measure noise or streaks in
 MIN_BODY_CM2 = 20.0
+#: metal or dense contrast (fillings, clips, an undiluted bolus) at least NATIVE_METAL_DEPTH_MM inside the body
+#: streaks the slice ITSELF; its own streaks would sit in the reference, which the protocol calls clean.
+#: Dense objects on the skin (leads, a necklace) streak little and are kept.
+NATIVE_METAL_HU = 2500.0
+NATIVE_METAL_DEPTH_MM = 10.0
+NATIVE_METAL_MM2 = 5.0
 
 
 def heldout_real_ct_paths() -> list[Path]:
@@ -63,7 +69,7 @@ def real_phantoms(paths: Iterable[str | Path] | str | Path, size: int = 512) -> 
             log.info("skipping %s: %s", path, result)
             continue
         for image in result:
-            reason = _unusable(image)
+            reason = _unusable(image) or _native_metal(image)
             if reason:
                 log.info("skipping %s: %s", image.label, reason)
                 continue
@@ -84,6 +90,24 @@ def _unusable(image: MedicalImage) -> str | None:
     if not np.isfinite(image.pixels).all():
         return "pixel values are not all finite"
     return None
+
+
+def _native_metal(image: MedicalImage) -> str | None:
+    """Why a slice's own metal disqualifies it as a clean reference, or None (measured on its native grid)."""
+    hu = np.clip(image.pixels.astype(np.float32), -1000.0, 3071.0)
+    dense = hu >= NATIVE_METAL_HU
+    if not dense.any():
+        return None
+    spacing = image.meta.pixel_spacing
+    if spacing is None or min(spacing) <= 0:
+        spacing = (0.7, 0.7)  # as slice_to_phantom assumes
+    depth = max(1, round(NATIVE_METAL_DEPTH_MM / min(spacing)))
+    deep = ndimage.binary_erosion(body_mask(hu), iterations=depth)
+    mm2 = float((dense & deep).sum()) * spacing[0] * spacing[1]
+    if mm2 < NATIVE_METAL_MM2:
+        return None
+    return (f"{mm2:.0f} mm^2 of its own metal or dense contrast (>= {NATIVE_METAL_HU:g} HU, >= "
+            f"{NATIVE_METAL_DEPTH_MM:g} mm inside the body): its own streaks would be labelled clean")
 
 
 def slice_to_phantom(image: MedicalImage, size: int = 512) -> Phantom:
