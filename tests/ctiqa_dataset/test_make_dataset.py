@@ -197,3 +197,24 @@ def test_wide_field_of_view_slices(tmp_path):
     for name, (r, c) in wider.metal_sites.items():  # implants stay on the same anatomy: bone under each hip
         assert wider.hu[int(round(r)), int(round(c))] > 200, name
         assert abs(r - (SIZE - 1) / 2) < abs(phantom.metal_sites[name][0] - (SIZE - 1) / 2) + 1
+
+
+def test_arms_down_slices(tmp_path):
+    """--arms-down: some chest/abdomen slices with the arms at the sides on a ~500 mm field; the others unchanged."""
+    plain, arms = tmp_path / "plain", tmp_path / "arms"
+    make_dataset(DatasetConfig(out=str(plain), n=8, seed=3, size=SIZE, anatomies=("abdomen", "head")))
+    make_dataset(DatasetConfig(out=str(arms), n=8, seed=3, size=SIZE, anatomies=("abdomen", "head"), arms_down=0.6))
+    before = {r["index"]: r for r in read_records(plain / "annotations.jsonl")}
+    after = read_records(arms / "annotations.jsonl")
+    down = [r for r in after if r["arms_down"]]
+    assert 0 < len(down) < len(after) and {r["anatomy"] for r in down} == {"abdomen"}  # never a head
+    for r in after:
+        same = before[r["index"]]
+        assert r["anatomy_id"] == same["anatomy_id"] and r["params"]["seed"] == same["params"]["seed"]
+        if r["arms_down"]:
+            assert same["fov_mm"] < r["fov_mm"] <= 500.5
+        else:  # its own random stream: a slice without arms is the very slice made without --arms-down
+            assert r == same
+            assert (arms / r["image"]).read_bytes() == (plain / same["image"]).read_bytes()
+    with pytest.raises(ConfigError, match="arms-down"):
+        make_dataset(DatasetConfig(out=str(tmp_path / "bad"), n=2, arms_down=1.5))

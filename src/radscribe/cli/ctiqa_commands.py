@@ -43,6 +43,10 @@ def make_ctiqa(
                                       help="Share of blurred slices whose blur comes from a soft reconstruction "
                                            "kernel (smooths the noise too) instead of the focal spot and detector "
                                            "(noise stays sharp); 0 keeps older recipes' acquisitions exactly."),
+    arms_down: float = typer.Option(0.0, "--arms-down", min=0.0, max=1.0,
+                                    help="Share of chest and abdomen phantom slices scanned with the arms down at the "
+                                         "sides (trauma, frail patients): more noise at the centre, lined up left to "
+                                         "right, on a 500 mm field; 0 keeps older recipes exactly. 0.15 is a start."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write README.md, plots and preview_grid.png at the end."),
 ) -> None:
     """Build the SYNTHETIC CT-IQA dataset: phantom (or real) slice -> simulated scan -> annotation -> caption.
@@ -62,7 +66,7 @@ def make_ctiqa(
     cfg = DatasetConfig(out=str(out), n=n, seed=seed, size=size, per_patient=per_patient, dicom=dicom, workers=workers,
                         anatomies=tuple(a.strip() for a in anatomies.split(",") if a.strip()),
                         real=[str(p) for p in real or []], real_split=real_split, targeted_fov=targeted_fov,
-                        wide_fov=wide_fov, soft_kernel=soft_kernel)
+                        wide_fov=wide_fov, soft_kernel=soft_kernel, arms_down=arms_down)
     summary = make_dataset(cfg, progress=lambda it, total: track(it, total, "scanning slices"))
     _finish(out, summary, card)
 

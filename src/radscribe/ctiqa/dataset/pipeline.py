@@ -26,9 +26,9 @@ class SliceResult:
 
 
 @lru_cache(maxsize=2)
-def cached_phantom(anatomy: str, seed: int, size: int) -> Phantom:
+def cached_phantom(anatomy: str, seed: int, size: int, arms_down: bool = False) -> Phantom:
     """Consecutive slices of one patient reuse its phantom (several degradations per patient)."""
-    return make_phantom(anatomy, seed, size)
+    return make_phantom(anatomy, seed, size, arms_down=arms_down)
 
 
 def run_slice(phantom: Phantom, seed: int, params=None, soft_kernel: float = 0.0) -> SliceResult:

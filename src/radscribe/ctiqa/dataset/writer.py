@@ -33,7 +33,7 @@ from radscribe.ctiqa.dataset.pipeline import (cached_phantom, refine_phantom, ru
                                               widen_phantom)
 from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, RecordLog, json_safe, read_records
 from radscribe.ctiqa.dataset.splits import SliceSpec, assign_splits, plan_slices, seed_for
-from radscribe.ctiqa.phantoms import ANATOMIES, Phantom, heldout_real_ct_paths, real_phantoms
+from radscribe.ctiqa.phantoms import ANATOMIES, ARMS_DOWN_ANATOMIES, Phantom, heldout_real_ct_paths, real_phantoms
 from radscribe.errors import ConfigError, NoImagesFoundError
 from radscribe.io.writers import atomic_write_json, write_hu_png
 
@@ -71,6 +71,9 @@ class DatasetConfig:
     # share of blur draws made by a soft reconstruction kernel (smooths the noise too) instead of signal blur
     # (focal spot, detector: the noise stays sharp); 0 leaves every acquisition as it was before the option
     soft_kernel: float = 0.0
+    # share of chest and abdomen phantom slices scanned with the arms down at the sides (phantoms/arms.py): more
+    # noise, lined up left to right; a real arms-down abdomen's noise was read as streaks. 0: as before
+    arms_down: float = 0.0
 
     def validate(self) -> None:
         if self.n < 1:
@@ -92,6 +95,8 @@ class DatasetConfig:
             raise ConfigError(f"--wide-fov is a share of slices in [0, 1], got {self.wide_fov}")
         if not 0.0 <= self.soft_kernel <= 1.0:
             raise ConfigError(f"--soft-kernel is a share of blurred slices in [0, 1], got {self.soft_kernel}")
+        if not 0.0 <= self.arms_down <= 1.0:
+            raise ConfigError(f"--arms-down is a share of chest and abdomen slices in [0, 1], got {self.arms_down}")
         if self.real_split not in REAL_SPLIT_CHOICES:
             raise ConfigError(f"--real-split {self.real_split!r}: choose from {', '.join(REAL_SPLIT_CHOICES)}")
 
@@ -118,6 +123,7 @@ class Task:
     targeted_fov: float = 0.0
     wide_fov: float = 0.0
     soft_kernel: float = 0.0
+    arms_down: float = 0.0
 
 
 def make_dataset(cfg: DatasetConfig, progress: Callable[[Iterator, int], Iterator] | None = None) -> dict[str, Any]:
@@ -164,6 +170,7 @@ def _check_settings(out: Path, cfg: DatasetConfig) -> None:
         saved.setdefault("targeted_fov", 0.0)
         saved.setdefault("wide_fov", 0.0)
         saved.setdefault("soft_kernel", 0.0)
+        saved.setdefault("arms_down", 0.0)
         diff = sorted(k for k in set(settings) | set(saved) if saved.get(k) != settings.get(k))
         if diff:
             raise ConfigError(f"{out} holds a dataset built with other settings ({', '.join(diff)} differ); "
@@ -184,7 +191,7 @@ def _plan(cfg: DatasetConfig) -> list[Task]:
     if not cfg.real:
         specs = plan_slices(cfg.n, cfg.seed, tuple(cfg.anatomies), cfg.per_patient)
         return [Task(s, cfg.size, cfg.dicom, cfg.out, targeted_fov=cfg.targeted_fov, wide_fov=cfg.wide_fov,
-                     soft_kernel=cfg.soft_kernel) for s in specs]
+                     soft_kernel=cfg.soft_kernel, arms_down=cfg.arms_down) for s in specs]
     phantoms = list(real_phantoms(cfg.real, cfg.size))
     if not phantoms:
         raise NoImagesFoundError(cfg.real[0], "no usable CT slice in HU found here (need modality CT, >= 128 px)")
@@ -314,20 +321,28 @@ def field_fraction(task: Task) -> float:
     return 1.0
 
 
+def arms_drawn(task: Task) -> bool:
+    """Whether this phantom slice is scanned with the arms down (its own random stream, as field_fraction's)."""
+    if task.arms_down <= 0.0 or task.phantom is not None or task.spec.anatomy not in ARMS_DOWN_ANATOMIES:
+        return False
+    return bool(np.random.default_rng([task.spec.seed, 0xA235]).random() < task.arms_down)
+
+
 def make_record(task: Task) -> dict[str, Any]:
     """Make one slice: simulate, annotate, caption, write its images; return its record."""
     spec = task.spec
     fraction = field_fraction(task)
+    arms = arms_drawn(task)
 
     def snug() -> Phantom:  # the patient on the task's grid: a real slice's own, or the drawn phantom
-        return task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size)
+        return task.phantom or cached_phantom(spec.anatomy, spec.phantom_seed, task.size, arms)
 
     if fraction > 1.0:  # no wider than a scanner's display field
         fraction = min(fraction, MAX_FIELD_MM / snug().fov_mm)
         fraction = fraction if fraction >= 1.1 else 1.0
     if fraction < 1.0:  # the same patient on a finer grid, of which the central task.size pixels are kept
         full = (refine_phantom(task.phantom, fraction) if task.phantom is not None
-                else cached_phantom(spec.anatomy, spec.phantom_seed, int(round(task.size / fraction))))
+                else cached_phantom(spec.anatomy, spec.phantom_seed, int(round(task.size / fraction)), arms))
         result, phantom = run_targeted_slice(full, task.size, spec.seed, soft_kernel=task.soft_kernel)
     elif fraction > 1.0:  # the same patient on a coarser grid: a wider field, the body smaller in it
         phantom = widen_phantom(snug(), fraction)
@@ -365,6 +380,7 @@ def make_record(task: Task) -> dict[str, Any]:
         "fov_mm": round(float(phantom.fov_mm), 1),
         "targeted_fov": fraction < 1.0,
         "wide_fov": fraction > 1.0,
+        "arms_down": bool(phantom.info.get("arms_down", False)),
     }
     if task.dicom:
         from radscribe.ctiqa.dataset.dicom_out import write_ct_dicom

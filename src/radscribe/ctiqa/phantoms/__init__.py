@@ -24,6 +24,8 @@ from radscribe.errors import ConfigError
 
 Builder = Callable[[np.random.Generator, int], "tuple[Canvas, Findings]"]
 ANATOMIES: tuple[str, ...] = ("abdomen", "chest", "head", "pelvis")
+#: anatomies that can be drawn with the arms down at the sides (``arms.py``)
+ARMS_DOWN_ANATOMIES: tuple[str, ...] = ("abdomen", "chest")
 
 
 def _builder(anatomy: str) -> Builder:
@@ -47,8 +49,12 @@ METAL_SITE_INFO: dict[str, dict[str, object]] = {
 }
 
 
-def make_phantom(anatomy: str, seed: int, size: int = 512) -> Phantom:
-    """A SYNTHETIC axial slice of ``anatomy`` ("abdomen", "chest", "head", "pelvis"), fully set by ``seed``."""
+def make_phantom(anatomy: str, seed: int, size: int = 512, *, arms_down: bool = False) -> Phantom:
+    """A SYNTHETIC axial slice of ``anatomy`` ("abdomen", "chest", "head", "pelvis"), fully set by ``seed``.
+
+    ``arms_down`` puts the arms at the patient's sides (chest and abdomen): the same patient on a wider field.
+    It is recorded in ``info["arms_down"]``; False when the patient is too wide for arms on a 500 mm field.
+    """
     if anatomy not in ANATOMIES:
         raise ConfigError(f"unknown phantom anatomy {anatomy!r}; choose one of {', '.join(ANATOMIES)}")
     if int(seed) < 0:
@@ -57,7 +63,10 @@ def make_phantom(anatomy: str, seed: int, size: int = 512) -> Phantom:
         raise ConfigError(f"phantom size {size} is out of range: use 64 to 2048 pixels (512 is typical)")
     # Each anatomy has its own stream, so abdomen seed 5 and chest seed 5 are unrelated patients.
     rng = np.random.default_rng([int(seed), ANATOMIES.index(anatomy), 0x5EED])
-    canvas, findings = _builder(anatomy)(rng, int(size))
+    if arms_down and anatomy not in ARMS_DOWN_ANATOMIES:
+        raise ConfigError(f"arms down is drawn for {' and '.join(ARMS_DOWN_ANATOMIES)} only, not {anatomy!r}")
+    arms = {"arms": np.random.default_rng([int(seed), ANATOMIES.index(anatomy), 0xA235])} if arms_down else {}
+    canvas, findings = _builder(anatomy)(rng, int(size), **arms)
     hu, body, regions = canvas.finish()
 
     def to_rc(point: tuple[float, float]) -> tuple[float, float]:
@@ -79,8 +88,10 @@ def make_phantom(anatomy: str, seed: int, size: int = 512) -> Phantom:
         metal_sites={name: to_rc(p) for name, p in findings.metal_sites.items()},
         synthetic=True,
         lesions=lesions,
-        info={"phase": canvas.phase, "fov_mm": round(canvas.n * canvas.spacing, 1), "tissue_hu": dict(canvas.values)},
+        info={"phase": canvas.phase, "fov_mm": round(canvas.n * canvas.spacing, 1), "tissue_hu": dict(canvas.values),
+              **({"arms_down": "arm" in regions} if arms_down else {})},
     )
 
 
-__all__ = ["Phantom", "make_phantom", "real_phantoms", "heldout_real_ct_paths", "ANATOMIES", "METAL_SITE_INFO"]
+__all__ = ["Phantom", "make_phantom", "real_phantoms", "heldout_real_ct_paths", "ANATOMIES", "ARMS_DOWN_ANATOMIES",
+           "METAL_SITE_INFO"]

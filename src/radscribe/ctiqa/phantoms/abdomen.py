@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from radscribe.ctiqa.phantoms import organs
+from radscribe.ctiqa.phantoms.arms import paint_arms, plan_arms
 from radscribe.ctiqa.phantoms.body import habitus, paint_ribs_along, paint_table, paint_torso, paint_vertebra
 from radscribe.ctiqa.phantoms.canvas import Canvas, patient_canvas
 from radscribe.ctiqa.phantoms.shapes import Capsule, Ellipse, random_wobble
@@ -18,7 +19,8 @@ from radscribe.ctiqa.phantoms.viscera import Findings, paint_lumen, place_lesion
 U = np.random.Generator.uniform
 
 
-def build_abdomen(rng: np.random.Generator, size: int) -> tuple[Canvas, Findings]:
+def build_abdomen(rng: np.random.Generator, size: int, arms: np.random.Generator | None = None) -> tuple[Canvas, Findings]:
+    """With ``arms`` (their own random stream) the arms lie at the sides, on a wider field (``arms.py``)."""
     s, h = rng.uniform(0.9, 1.1), habitus(rng)
     cavity = Ellipse(
         0.0, 0.0, 118 * s * (1 + 0.12 * h), 98 * s * (1 + 0.25 * h), b_post=74 * s,
@@ -28,11 +30,16 @@ def build_abdomen(rng: np.random.Generator, size: int) -> tuple[Canvas, Findings
     fat = tuple(t0 + k * h**1.5 * rng.uniform(0.7, 1.3) for t0, k in ((3, 45), (3, 60), (4, 28)))
     width = 2 * (cavity.a + wall + fat[0])
     fov = float(np.clip(width * rng.uniform(1.08, 1.2), 350, 450))
+    plan = plan_arms(arms, width / 2) if arms is not None else None
+    if plan is not None:
+        fov = plan.fov_mm
     depth = cavity.b + cavity.b_post + 2 * wall + fat[1] + fat[2]
     centre_y = -min(0.5 * (fov - depth) - 8, 45.0) * rng.uniform(0.3, 0.8)
     phase = "portal" if rng.random() < 0.7 else "native"
     cv = patient_canvas(rng, size, fov, phase=phase, centre_mm=(0.0, centre_y - (cavity.b_post - cavity.b) / 2))
     torso = paint_torso(cv, cavity, wall, fat)
+    if plan is not None:  # after the trunk, before the couch that goes under them
+        paint_arms(cv, torso.outer, plan, arms)
     if rng.random() < 0.85:
         paint_table(cv)
     _anterior_wall(cv, torso.cavity, wall)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from radscribe.ctiqa.phantoms.arms import paint_arms, plan_arms
 from radscribe.ctiqa.phantoms.body import habitus, paint_bone, paint_ribs_along, paint_table, paint_torso, paint_vertebra
 from radscribe.ctiqa.phantoms.canvas import Canvas, patient_canvas
 from radscribe.ctiqa.phantoms.mediastinum import cardiac_level, great_vessel_level
@@ -20,13 +21,17 @@ from radscribe.ctiqa.phantoms.viscera import Findings, place_lesion
 LUNGS = ("lung_left", "lung_right")
 
 
-def build_chest(rng: np.random.Generator, size: int) -> tuple[Canvas, Findings]:
+def build_chest(rng: np.random.Generator, size: int, arms: np.random.Generator | None = None) -> tuple[Canvas, Findings]:
+    """With ``arms`` (their own random stream) the arms lie at the sides, on a wider field (``arms.py``)."""
     s, h = rng.uniform(0.9, 1.1), habitus(rng)
     cavity = Ellipse(0.0, 0.0, 128 * s, 88 * s, b_post=82 * s, square=rng.uniform(0.0, 0.03), wobble=random_wobble(rng, 0.015, 4))
     wall = rng.uniform(9, 14) * s
     fat = tuple(t0 + k * h**1.5 * rng.uniform(0.7, 1.3) for t0, k in ((3, 35), (3, 30), (4, 25)))
     width = 2 * (cavity.a + wall + fat[0])
     fov = float(np.clip(width * rng.uniform(1.08, 1.2), 350, 450))
+    plan = plan_arms(arms, width / 2) if arms is not None else None
+    if plan is not None:
+        fov = plan.fov_mm
     phase = "portal" if rng.random() < 0.5 else "native"  # "portal" here: contrast-enhanced chest
     cv = patient_canvas(rng, size, fov, phase=phase, centre_mm=(0.0, -rng.uniform(5, 25)))
     female = rng.random() < 0.5
@@ -36,6 +41,8 @@ def build_chest(rng: np.random.Generator, size: int) -> tuple[Canvas, Findings]:
     _back(cv, torso, y_vb, s, wall)
     spine = paint_vertebra(cv, 0.0, y_vb, s * rng.uniform(0.95, 1.05), "thoracic")
     sternum = _front(cv, torso, s, female)
+    if plan is not None:  # after the trunk, before the couch that goes under them
+        paint_arms(cv, torso.outer, plan, arms)
     if rng.random() < 0.85:
         paint_table(cv)
     if rng.random() < 0.55:
