@@ -46,7 +46,8 @@ def make_ctiqa(
     arms_down: float = typer.Option(0.0, "--arms-down", min=0.0, max=1.0,
                                     help="Share of chest and abdomen phantom slices scanned with the arms down at the "
                                          "sides (trauma, frail patients): more noise at the centre, lined up left to "
-                                         "right, on a 500 mm field; 0 keeps older recipes exactly. 0.15 is a start."),
+                                         "right, on a 500 mm field; 0 keeps older recipes exactly (no shipped recipe "
+                                         "uses it yet)."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write README.md, plots and preview_grid.png at the end."),
 ) -> None:
     """Build the SYNTHETIC CT-IQA dataset: phantom (or real) slice -> simulated scan -> annotation -> caption.

@@ -19,7 +19,9 @@ from radscribe.ctiqa.phantoms.viscera import Findings, paint_lumen, place_lesion
 U = np.random.Generator.uniform
 
 
-def build_abdomen(rng: np.random.Generator, size: int, arms: np.random.Generator | None = None) -> tuple[Canvas, Findings]:
+def build_abdomen(
+    rng: np.random.Generator, size: int, arms: np.random.Generator | None = None
+) -> tuple[Canvas, Findings]:
     """With ``arms`` (their own random stream) the arms lie at the sides, on a wider field (``arms.py``)."""
     s, h = rng.uniform(0.9, 1.1), habitus(rng)
     cavity = Ellipse(

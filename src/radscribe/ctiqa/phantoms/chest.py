@@ -21,7 +21,9 @@ from radscribe.ctiqa.phantoms.viscera import Findings, place_lesion
 LUNGS = ("lung_left", "lung_right")
 
 
-def build_chest(rng: np.random.Generator, size: int, arms: np.random.Generator | None = None) -> tuple[Canvas, Findings]:
+def build_chest(
+    rng: np.random.Generator, size: int, arms: np.random.Generator | None = None
+) -> tuple[Canvas, Findings]:
     """With ``arms`` (their own random stream) the arms lie at the sides, on a wider field (``arms.py``)."""
     s, h = rng.uniform(0.9, 1.1), habitus(rng)
     cavity = Ellipse(0.0, 0.0, 128 * s, 88 * s, b_post=82 * s, square=rng.uniform(0.0, 0.03), wobble=random_wobble(rng, 0.015, 4))
