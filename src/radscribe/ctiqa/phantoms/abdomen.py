@@ -32,16 +32,14 @@ def build_abdomen(
     fat = tuple(t0 + k * h**1.5 * rng.uniform(0.7, 1.3) for t0, k in ((3, 45), (3, 60), (4, 28)))
     width = 2 * (cavity.a + wall + fat[0])
     fov = float(np.clip(width * rng.uniform(1.08, 1.2), 350, 450))
-    plan = plan_arms(arms, width / 2) if arms is not None else None
-    if plan is not None:
-        fov = plan.fov_mm
+    plan = plan_arms(arms, width / 2)
+    fov = plan.fov_mm if plan else fov
     depth = cavity.b + cavity.b_post + 2 * wall + fat[1] + fat[2]
     centre_y = -min(0.5 * (fov - depth) - 8, 45.0) * rng.uniform(0.3, 0.8)
     phase = "portal" if rng.random() < 0.7 else "native"
     cv = patient_canvas(rng, size, fov, phase=phase, centre_mm=(0.0, centre_y - (cavity.b_post - cavity.b) / 2))
     torso = paint_torso(cv, cavity, wall, fat)
-    if plan is not None:  # after the trunk, before the couch that goes under them
-        paint_arms(cv, torso.outer, plan, arms)
+    paint_arms(cv, torso.outer, plan)  # after the trunk, before the couch that goes under them
     if rng.random() < 0.85:
         paint_table(cv)
     _anterior_wall(cv, torso.cavity, wall)

@@ -47,10 +47,14 @@ class Arm:
 class ArmsPlan:
     arms: tuple[Arm, Arm]
     fov_mm: float
+    rng: np.random.Generator  # the arms' own stream, which painting goes on drawing from
 
 
-def plan_arms(rng: np.random.Generator, trunk_half_width: float) -> ArmsPlan | None:
-    """Both arms and the display field that holds them, or None when the trunk is too wide to add them."""
+def plan_arms(rng: np.random.Generator | None, trunk_half_width: float) -> ArmsPlan | None:
+    """Both arms and the display field that holds them; None without ``rng`` (arms up, the default) or when
+    the trunk is too wide to add them."""
+    if rng is None:
+        return None
     room = MAX_FOV_MM / 2 - MARGIN_MM - trunk_half_width  # for an arm and its gap, each side
     arms = []
     for side in (-1, 1):
@@ -71,12 +75,14 @@ def plan_arms(rng: np.random.Generator, trunk_half_width: float) -> ArmsPlan | N
         ))
     reach = max(trunk_half_width + a.gap + 2 * a.half_width for a in arms)
     fov = 2 * (reach + MARGIN_MM) * rng.uniform(1.0, 1.04)
-    return ArmsPlan(arms=(arms[0], arms[1]), fov_mm=float(min(MAX_FOV_MM, fov)))
+    return ArmsPlan(arms=(arms[0], arms[1]), fov_mm=float(min(MAX_FOV_MM, fov)), rng=rng)
 
 
-def paint_arms(cv: Canvas, outer: Ellipse, plan: ArmsPlan, rng: np.random.Generator) -> None:
-    """Paint the planned arms beside ``outer`` (the trunk's skin), over air only. Before the couch."""
-    back = outer.b_post or outer.b
+def paint_arms(cv: Canvas, outer: Ellipse, plan: ArmsPlan | None) -> None:
+    """Paint the planned arms (if any) beside ``outer`` (the trunk's skin), over air only. Before the couch."""
+    if plan is None:
+        return
+    rng, back = plan.rng, outer.b_post or outer.b
     for arm in plan.arms:
         cx = outer.cx + arm.side * (outer.a + arm.gap + arm.half_width)
         cy = outer.cy + back - arm.lift - arm.half_depth  # resting on the couch beside the back

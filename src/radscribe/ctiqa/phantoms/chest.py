@@ -31,9 +31,8 @@ def build_chest(
     fat = tuple(t0 + k * h**1.5 * rng.uniform(0.7, 1.3) for t0, k in ((3, 35), (3, 30), (4, 25)))
     width = 2 * (cavity.a + wall + fat[0])
     fov = float(np.clip(width * rng.uniform(1.08, 1.2), 350, 450))
-    plan = plan_arms(arms, width / 2) if arms is not None else None
-    if plan is not None:
-        fov = plan.fov_mm
+    plan = plan_arms(arms, width / 2)
+    fov = plan.fov_mm if plan else fov
     phase = "portal" if rng.random() < 0.5 else "native"  # "portal" here: contrast-enhanced chest
     cv = patient_canvas(rng, size, fov, phase=phase, centre_mm=(0.0, -rng.uniform(5, 25)))
     female = rng.random() < 0.5
@@ -43,8 +42,7 @@ def build_chest(
     _back(cv, torso, y_vb, s, wall)
     spine = paint_vertebra(cv, 0.0, y_vb, s * rng.uniform(0.95, 1.05), "thoracic")
     sternum = _front(cv, torso, s, female)
-    if plan is not None:  # after the trunk, before the couch that goes under them
-        paint_arms(cv, torso.outer, plan, arms)
+    paint_arms(cv, torso.outer, plan)  # after the trunk, before the couch that goes under them
     if rng.random() < 0.85:
         paint_table(cv)
     if rng.random() < 0.55:

@@ -2,9 +2,10 @@
 
 ``real_phantoms(paths)`` turns a user's DICOM folder (anything :func:`radscribe.io.iter_images`
 reads) into :class:`Phantom` objects on a square N x N grid: slices in Hounsfield units only, with
-enough body to judge and no metal of their own inside it; others are skipped with a logged reason. ``heldout_real_ct_paths()`` lists the real CT slices
-shipped inside ``pydicom-data`` and pydicom's test files. Those are the HELD-OUT real-anatomy
-test split of the CT-IQA data: evaluate on them, never train on them.
+enough body to judge and no metal of their own inside it; others are skipped with a logged reason.
+``heldout_real_ct_paths()`` lists the real CT slices shipped inside ``pydicom-data`` and pydicom's
+test files. Those are the HELD-OUT real-anatomy test split of the CT-IQA data: evaluate on them,
+never train on them.
 """
 
 from __future__ import annotations
