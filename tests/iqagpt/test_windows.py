@@ -108,7 +108,7 @@ def test_an_unknown_window_is_refused_before_training(tiny_data, tmp_path):
 
 def test_population_batchnorm_statistics_make_eval_match_the_batch_the_model_normalises():
     """After recalibrating on a set, eval mode on that set equals train-mode normalisation by the set's own
-    statistics; the exponential running average a run ends on need not (docs/iqagpt.md, metal window)."""
+    statistics; the exponential running average a run ends on need not (docs/iqagpt-experiments.md, metal window)."""
     from radscribe.iqagpt.baselines.heads import MultitaskRegressor
     from radscribe.iqagpt.models.batchnorm import recalibrate_batchnorm
     from radscribe.iqagpt.preprocess import to_model_input

@@ -44,7 +44,7 @@ PRESETS: dict[str, Window] = {
     "bone": Window(500, 2000),
     # 2000..3000 HU: black below dense bone, white for implants (titanium ~6000 HU at 70 keV; scanners store
     # up to 3071): the soft-tissue and lung windows paint a clip as white as a rib. A wider W4000/L1000,
-    # which keeps bone grey, showed phantom bone (sharper than real bone) to the captioner (docs/iqagpt.md)
+    # which keeps bone grey, showed phantom bone (sharper than real bone) to the captioner (docs/iqagpt-experiments.md)
     "metal": Window(2500, 1000),
 }
 

@@ -1,9 +1,10 @@
 """An exponential moving average of a model's weights, for validation and for the saved checkpoint.
 
-Tried because four trainings of the same recipe differed by up to 0.9 |PLCC|+|SROCC|+|KROCC| on real scans
-none of them had seen (docs/iqagpt.md, "Training variance"), in case the last epochs' weight noise was the
-cause. Measured against the same run's own weights it was not (docs/iqagpt.md, "Experiment: weight averaging"),
-so it is off by default; it costs one copy of a small model, updated after each optimiser step.
+Tried because four trainings of the same recipe differed by up to 0.9 |PLCC|+|SROCC|+|KROCC| on real
+scans none of them had seen (docs/iqagpt-experiments.md, "Training variance"), in case the last epochs' weight
+noise was the cause. Measured against the same run's own weights it was not (docs/iqagpt-experiments.md,
+"Experiment: weight averaging"), so it is off by default; it costs one copy of a small model, updated after
+each optimiser step.
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ class TrainConfig:
 CONFIGS: dict[str, TrainConfig] = {
     # 16 epochs: with the ring map, 20 took over the 30-minute budget on 2 cores; the metal window (an implant
     # brighter than bone) fixed most missed metal; the pixel size (mm:*) fixed small fields read as blurred
-    # (docs/iqagpt.md). Every training slice needs its spacing: make-ctiqa records it, importers take --pixel-spacing.
+    # (docs/iqagpt-experiments.md). Every training slice needs its spacing: make-ctiqa records it, importers
+    # take --pixel-spacing.
     "small": TrainConfig(epochs=16, transposes=True, ring_channel=True,
                          windows=("ldct", "lung", "metal", "mm:input", "mm:native")),
     "tiny": TrainConfig(epochs=2, batch_size=8, widths=(8, 16, 16), stem_stride=4, n_layers=1, n_heads=2, warmup_steps=2),

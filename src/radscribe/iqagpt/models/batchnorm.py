@@ -6,7 +6,7 @@ BatchNorm's running statistics are an exponential average over the last few doze
 the metal window, a batch's feature variance depends on whether it holds an implant, so the average the run
 happened to end on can be far from the population: a regression baseline trained with it scored test MAE
 1.65 in eval mode, 0.41 with each test batch's own statistics, and 0.42 after this recomputation
-(docs/iqagpt.md, "Experiment: a metal window").
+(docs/iqagpt-experiments.md, "Experiment: a metal window").
 """
 
 from __future__ import annotations

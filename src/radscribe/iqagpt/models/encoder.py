@@ -25,7 +25,7 @@ class EncoderConfig:
     res_from: int = 1  # residual blocks from this stage on (earlier, larger maps cost the most)
     input_size: int = 256
     # append the fixed ring map (models/ring.py) as one more input channel: the encoders called 88-100% of
-    # mild and moderate rings "none", though the map separates them from the same input (docs/iqagpt.md)
+    # mild and moderate rings "none", though the map separates them from the same input (docs/iqagpt-experiments.md)
     ring_channel: bool = False
     # the display windows the slice is fed through, one input channel each (iqagpt/preprocess.py), kept as
     # values ("W350/L40"); the first must be the soft-tissue window when the ring map is on (it reads channel 0)

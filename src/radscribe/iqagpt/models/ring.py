@@ -7,7 +7,7 @@ its low frequencies (anatomy), average each radius over the full circle (median:
 high-pass that profile along the radius, and paint it back as an image, one value per radius.
 On the synthetic test split this profile alone separates mild rings from none with AUC 0.85 and
 moderate ones with 0.96 from the 256-pixel model input, where the encoders called 88-100% of mild and
-moderate rings "none" (docs/iqagpt.md).
+moderate rings "none" (docs/iqagpt-experiments.md).
 """
 
 from __future__ import annotations
