@@ -218,3 +218,22 @@ def test_arms_down_slices(tmp_path):
             assert (arms / r["image"]).read_bytes() == (plain / same["image"]).read_bytes()
     with pytest.raises(ConfigError, match="arms-down"):
         make_dataset(DatasetConfig(out=str(tmp_path / "bad"), n=2, arms_down=1.5))
+
+
+def test_phantom_split_puts_every_slice_in_one_split(tmp_path):
+    """--phantom-split train: a supplement whose merge leaves another set's val and test as they were."""
+    from radscribe.ctiqa.dataset.merge import merge_datasets
+
+    base, extra = tmp_path / "base", tmp_path / "extra"
+    make_dataset(DatasetConfig(out=str(base), n=6, seed=3, size=SIZE, anatomies=("head",)))
+    make_dataset(DatasetConfig(out=str(extra), n=6, seed=4, size=SIZE, anatomies=("head",), phantom_split="train"))
+    assert {r["split"] for r in read_records(extra / "annotations.jsonl")} == {"train"}
+    merged = tmp_path / "merged"
+    merge_datasets(merged, [base, extra])
+    held = [(r["split"], r["anatomy_id"]) for r in read_records(merged / "annotations.jsonl") if r["split"] != "train"]
+    assert held == [(r["split"], r["anatomy_id"]) for r in read_records(base / "annotations.jsonl")
+                    if r["split"] != "train"]
+    with pytest.raises(ConfigError, match="phantom-split"):
+        make_dataset(DatasetConfig(out=str(tmp_path / "bad"), n=2, phantom_split="holdout"))
+    with pytest.raises(ConfigError, match="real-split"):
+        make_dataset(DatasetConfig(out=str(tmp_path / "bad2"), n=2, real=[str(base)], phantom_split="train"))

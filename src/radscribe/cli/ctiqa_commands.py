@@ -48,6 +48,10 @@ def make_ctiqa(
                                          "sides (trauma, frail patients): more noise at the centre, lined up left to "
                                          "right, on a 500 mm field; 0 keeps older recipes exactly (no shipped recipe "
                                          "uses it yet)."),
+    phantom_split: str = typer.Option("by-patient", "--phantom-split",
+                                      help="Split of the phantom slices: by-patient (80/10/10) or all in train, val "
+                                           "or test. train makes a supplement (e.g. --arms-down 1.0) whose merge "
+                                           "leaves another set's validation and test slices as they were."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write README.md, plots and preview_grid.png at the end."),
 ) -> None:
     """Build the SYNTHETIC CT-IQA dataset: phantom (or real) slice -> simulated scan -> annotation -> caption.
@@ -60,6 +64,8 @@ def make_ctiqa(
 
     With targeted and wide fields: [bold]radscribe data make-ctiqa --out ctiqa --n 3000 --size 256 --targeted-fov 0.2 --wide-fov 0.25 -j 2[/]
 
+    A training-only supplement, merged in without touching val/test: [bold]radscribe data make-ctiqa --out ctiqa-arms --n 600 --seed 7 --size 256 --anatomies abdomen,chest --arms-down 1.0 --phantom-split train -j 2[/]
+
     Your own CT as training anatomy (merge it with a phantom set by merge-ctiqa): [bold]radscribe data make-ctiqa --out ctiqa-real --real my_ct/ --real-split by-patient --n 600 --per-patient 3 --size 256 -j 2[/]
     """
     from radscribe.ctiqa.dataset import DatasetConfig, make_dataset
@@ -67,7 +73,8 @@ def make_ctiqa(
     cfg = DatasetConfig(out=str(out), n=n, seed=seed, size=size, per_patient=per_patient, dicom=dicom, workers=workers,
                         anatomies=tuple(a.strip() for a in anatomies.split(",") if a.strip()),
                         real=[str(p) for p in real or []], real_split=real_split, targeted_fov=targeted_fov,
-                        wide_fov=wide_fov, soft_kernel=soft_kernel, arms_down=arms_down)
+                        wide_fov=wide_fov, soft_kernel=soft_kernel, arms_down=arms_down,
+                        phantom_split=phantom_split)
     summary = make_dataset(cfg, progress=lambda it, total: track(it, total, "scanning slices"))
     _finish(out, summary, card)
 

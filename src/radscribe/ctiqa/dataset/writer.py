@@ -23,7 +23,7 @@ import multiprocessing
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from radscribe.io.writers import atomic_write_json, write_hu_png
 log = logging.getLogger(__name__)
 SETTINGS_FILE = "dataset.json"
 REAL_SPLIT_CHOICES = ("real", "test-real", "train", "val", "test", "by-patient")
+PHANTOM_SPLIT_CHOICES = ("by-patient", "train", "val", "test")
 TRAINABLE_SPLITS = ("train", "val", "by-patient")
 
 
@@ -74,6 +75,9 @@ class DatasetConfig:
     # share of chest and abdomen phantom slices scanned with the arms down at the sides (phantoms/arms.py): more
     # noise, lined up left to right; a real arms-down abdomen's noise was read as streaks. 0: as before
     arms_down: float = 0.0
+    # split of the phantom slices: "by-patient" (80/10/10) or all in one split; "train" makes a supplement whose
+    # merge leaves another set's validation and test slices as they were (a like-for-like comparison needs that)
+    phantom_split: str = "by-patient"
 
     def validate(self) -> None:
         if self.n < 1:
@@ -99,6 +103,10 @@ class DatasetConfig:
             raise ConfigError(f"--arms-down is a share of chest and abdomen slices in [0, 1], got {self.arms_down}")
         if self.real_split not in REAL_SPLIT_CHOICES:
             raise ConfigError(f"--real-split {self.real_split!r}: choose from {', '.join(REAL_SPLIT_CHOICES)}")
+        if self.phantom_split not in PHANTOM_SPLIT_CHOICES:
+            raise ConfigError(f"--phantom-split {self.phantom_split!r}: choose from {', '.join(PHANTOM_SPLIT_CHOICES)}")
+        if self.real and self.phantom_split != "by-patient":
+            raise ConfigError("--phantom-split is for phantom slices; real anatomy (--real) takes --real-split")
 
     def settings(self) -> dict[str, Any]:
         """What fixes the content (not where it goes or how many processes make it), with the protocol version:
@@ -171,6 +179,7 @@ def _check_settings(out: Path, cfg: DatasetConfig) -> None:
         saved.setdefault("wide_fov", 0.0)
         saved.setdefault("soft_kernel", 0.0)
         saved.setdefault("arms_down", 0.0)
+        saved.setdefault("phantom_split", "by-patient")
         diff = sorted(k for k in set(settings) | set(saved) if saved.get(k) != settings.get(k))
         if diff:
             raise ConfigError(f"{out} holds a dataset built with other settings ({', '.join(diff)} differ); "
@@ -190,6 +199,8 @@ def _remove_stale_temporaries(out: Path) -> None:
 def _plan(cfg: DatasetConfig) -> list[Task]:
     if not cfg.real:
         specs = plan_slices(cfg.n, cfg.seed, tuple(cfg.anatomies), cfg.per_patient)
+        if cfg.phantom_split != "by-patient":
+            specs = [replace(s, split=cfg.phantom_split) for s in specs]
         return [Task(s, cfg.size, cfg.dicom, cfg.out, targeted_fov=cfg.targeted_fov, wide_fov=cfg.wide_fov,
                      soft_kernel=cfg.soft_kernel, arms_down=cfg.arms_down) for s in specs]
     phantoms = list(real_phantoms(cfg.real, cfg.size))
