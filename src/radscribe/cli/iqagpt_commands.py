@@ -182,6 +182,10 @@ def train_captioner_cmd(
                                                "at 512), e.g. ldct,lung,metal,ldct:hv,ldct:d,lung:hv,lung:d. mm:input and mm:native add the "
                                                "pixel size (of the 256 input, of the slice) as constant channels; the data then needs "
                                                "each slice's spacing (pixel_spacing_mm in its record, or DICOM/NIfTI)."),
+    precision: Optional[str] = typer.Option(None, "--precision",
+                                            help="Training arithmetic: auto (bf16 autocast where the CPU has native "
+                                                 "bfloat16, e.g. AVX512-BF16 or AMX, else fp32), bf16 or fp32 "
+                                                 "(checkpoints made before 2026-12-02 were fp32). Inference is fp32."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 
@@ -198,7 +202,8 @@ def train_captioner_cmd(
     from radscribe.iqagpt.train import get_config, train_captioner
 
     cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads, transposes=transposes,
-                     ring_channel=ring_channel, windows=parse_windows(windows), ema_decay=ema_decay)
+                     ring_channel=ring_channel, windows=parse_windows(windows), ema_decay=ema_decay,
+                     precision=precision)
     command = "radscribe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train_captioner(data, out, cfg, command=command,
                               progress=lambda it, total, desc: track(it, total=total, description=desc))

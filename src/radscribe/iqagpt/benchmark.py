@@ -24,6 +24,7 @@ from radscribe.iqagpt.data import (ASPECTS, CTIQAData, canonical_captions, load_
 from radscribe.iqagpt.metrics import aspect_accuracy, caption_metrics, confusion, correlations
 from radscribe.iqagpt.models.batchnorm import recalibrate_batchnorm
 from radscribe.iqagpt.models.encoder import EncoderConfig
+from radscribe.iqagpt.precision import resolve_precision
 from radscribe.iqagpt.preprocess import resolve_windows
 from radscribe.iqagpt.score import ExpectedScore, llm_scores, parse_caption_fields, score_from_parse
 from radscribe.iqagpt.tokenizer import WordTokenizer
@@ -183,9 +184,10 @@ def _always_none(true_aspects: np.ndarray) -> float | None:
 def same_augmentation(baseline: BaselineConfig, captioner_train_config: dict, epochs: bool = False) -> BaselineConfig:
     """The baselines augmented and fed as the captioner under test was (its manifest's train_config): like for like;
     with ``epochs`` also trained as long."""
-    keys = ("shift_px", "flips", "transposes", "ring_channel", "windows") + (("epochs",) if epochs else ())
-    # a manifest from before transposes or the ring map existed was trained without them
-    known = {"transposes": False, "ring_channel": False} if "flips" in captioner_train_config else {}
+    keys = ("shift_px", "flips", "transposes", "ring_channel", "windows", "precision") + (("epochs",) if epochs else ())
+    # a manifest from before transposes, the ring map or bf16 training existed was trained without them
+    known = ({"transposes": False, "ring_channel": False, "precision": "fp32"}
+             if "flips" in captioner_train_config else {})
     known.update({k: captioner_train_config[k] for k in keys if k in captioner_train_config})
     if "windows" in known:
         known["windows"] = tuple(known["windows"])  # a list in the manifest's JSON
@@ -224,8 +226,9 @@ def run_benchmark(cfg: BenchmarkConfig, progress: Progress | None = None) -> dic
     out.mkdir(parents=True, exist_ok=True)
     wrap = progress or (lambda it, total, desc: it)
     assessor = load_assessor(cfg.model, threads=cfg.threads)
-    cfg = replace(cfg, baseline=same_augmentation(cfg.baseline, assessor.loaded.manifest.get("train_config") or {},
-                                                  epochs=cfg.match_epochs))
+    baseline = same_augmentation(cfg.baseline, assessor.loaded.manifest.get("train_config") or {},
+                                 epochs=cfg.match_epochs)
+    cfg = replace(cfg, baseline=replace(baseline, precision=resolve_precision(baseline.precision)))  # stamped as run
     data_dir = Path(cfg.data)
     windows = assessor.windows
     if resolve_windows(cfg.baseline.windows) != windows:

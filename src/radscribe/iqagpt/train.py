@@ -12,6 +12,7 @@ import math
 import re
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -26,6 +27,7 @@ from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import NEUTRAL as RING_NEUTRAL
 from radscribe.iqagpt.models.ring import ring_maps
+from radscribe.iqagpt.precision import autocast, channels_last, resolve_precision
 from radscribe.iqagpt.preprocess import AIR_HU, WINDOWS, preprocess_uint8, split_channel, to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
@@ -61,6 +63,9 @@ class TrainConfig:
     caption_seed: int | None = 0  # re-describe annotations with this template seed (one wording); None = stored captions
     # validate and save an exponential moving average of the weights (iqagpt/ema.py); None = the weights as trained
     ema_decay: float | None = None
+    # bf16 autocast where the CPU has it natively (about 1.9x faster steps with channels-last memory,
+    # iqagpt/precision.py); resolved and recorded in the manifest, "fp32" reproduces checkpoints made before it
+    precision: str = "auto"
 
 
 #: Named configs: ``small`` is the shipped checkpoint's; ``tiny`` runs in seconds (tests, smoke checks).
@@ -111,11 +116,17 @@ def mirror_ok(captions: list[str]) -> torch.Tensor:
     return torch.tensor([SIDE_WORDS.search(c) is None for c in captions], dtype=torch.bool)
 
 
+@lru_cache(maxsize=8)
+def _air_values(windows: tuple[str, ...]) -> torch.Tensor:
+    """Air in each window channel, [0, 1] (cached: asked for every training batch)."""
+    air_hu = np.full((1, 1), AIR_HU, np.float32)
+    return torch.from_numpy(preprocess_uint8(air_hu, size=1, windows=windows, spacing_mm=1.0)[:, 0, 0]).float() / 255.0
+
+
 def air_like(images: torch.Tensor, windows: tuple[str, ...] = WINDOWS) -> torch.Tensor:
     """A batch shaped like ``images`` filled with air as the model sees it in each window channel (a pixel-size
     channel keeps each image's own constant: shifting the body does not change the pixel size)."""
-    air_hu = np.full((1, 1), AIR_HU, np.float32)
-    air = torch.from_numpy(preprocess_uint8(air_hu, size=1, windows=tuple(windows), spacing_mm=1.0)[:, 0, 0]).float() / 255.0
+    air = _air_values(tuple(windows))
     extra = images.shape[1] - len(air)  # the ring map's channel: no ring
     air = torch.cat([air, torch.full((max(extra, 0),), RING_NEUTRAL)])
     out = air.to(images.dtype)[None, :, None, None].expand_as(images).clone()
@@ -135,16 +146,18 @@ def augment(images: torch.Tensor, cfg, gen: torch.Generator, mirror: torch.Tenso
     images = random_shift(images, cfg.shift_px, gen, tuple(cfg.windows))
     if not cfg.flips:
         return images
+    if cfg.shift_px <= 0:
+        images = images.clone()  # random_shift returned the caller's batch; the flips below work in place
     transposes = cfg.transposes
     coin = torch.rand(images.shape[0], 3 if transposes else 2, generator=gen) < 0.5
-    up_down = coin[:, 0][:, None, None, None]
-    left_right = (coin[:, 1] if mirror is None else coin[:, 1] & mirror)[:, None, None, None]
-    images = torch.where(up_down, images.flip(-2), images)
-    images = torch.where(left_right, images.flip(-1), images)
-    if not transposes:
-        return images
-    turn = (coin[:, 2] if mirror is None else coin[:, 2] & mirror)[:, None, None, None]
-    return torch.where(turn, images.transpose(-2, -1), images)
+    # in place on the chosen rows only (random_shift made a new batch): 3x faster than torch.where over all
+    images[coin[:, 0]] = images[coin[:, 0]].flip(-2)
+    left_right = coin[:, 1] if mirror is None else coin[:, 1] & mirror
+    images[left_right] = images[left_right].flip(-1)
+    if transposes:
+        turn = coin[:, 2] if mirror is None else coin[:, 2] & mirror
+        images[turn] = images[turn].transpose(-2, -1)
+    return images
 
 
 def model_input(images_uint8: np.ndarray, idx: torch.Tensor, rings: torch.Tensor | None) -> torch.Tensor:
@@ -179,6 +192,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
                     progress: Callable[[Iterable, int, str], Iterable] | None = None) -> dict:
     """Train on ``split == "train"``, select on ``"val"``; returns a summary (also in the manifest)."""
     torch.set_num_threads(cfg.threads)
+    cfg = replace(cfg, precision=resolve_precision(cfg.precision))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     wrap = progress or (lambda it, total, desc: it)
@@ -196,7 +210,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     model_cfg = CaptionerConfig(vocab_size=len(tokenizer), encoder=encoder,
                                 n_layers=cfg.n_layers, n_heads=cfg.n_heads, max_len=cfg.max_len, aux_weight=cfg.aux_weight)
     torch.manual_seed(cfg.seed)
-    model = Captioner(model_cfg)
+    model = Captioner(model_cfg).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ema = WeightEMA(model, cfg.ema_decay) if cfg.ema_decay else None
     train_tokens = encode_captions(tokenizer, train.captions, cfg.max_len)
@@ -214,7 +228,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     if state_file.is_file():
         state = torch.load(state_file, weights_only=False)
         if (state["model_config"] != model_cfg.to_dict() or state["tokenizer"] != tokenizer.words
-                or (ema is not None) != ("ema" in state)):
+                or (ema is not None) != ("ema" in state) or state.get("precision", "fp32") != cfg.precision):
             raise ConfigError(f"{state_file}: made with another config or data; use a new --out or delete it")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -234,11 +248,12 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
         batches = range(steps_per_epoch)
         for b in wrap(batches, steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = augment(model_input(train.images, idx, rings), cfg, gen, train_mirror[idx])
+            x = channels_last(augment(model_input(train.images, idx, rings), cfg, gen, train_mirror[idx]))
             step = epoch * steps_per_epoch + b
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total_steps, cfg)
-            loss = model.loss(x, train_tokens[idx], scores=train_scores[idx], aspects=train_aspects[idx])
+            with autocast(cfg.precision):
+                loss = model.loss(x, train_tokens[idx], scores=train_scores[idx], aspects=train_aspects[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -260,7 +275,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
             save_captioner(out, kept, tokenizer, manifest={"status": "training", "best_epoch": epoch + 1})
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": gen.get_state(),
                     "torch_rng": torch.get_rng_state(),
-                    "epoch": epoch + 1, "best": best, "history": history, "model_config": model_cfg.to_dict(),
+                    "epoch": epoch + 1, "best": best, "precision": cfg.precision, "history": history, "model_config": model_cfg.to_dict(),
                     "tokenizer": tokenizer.words, **({"ema": ema.state_dict()} if ema is not None else {})}, state_file)
 
     summary = {

@@ -22,6 +22,7 @@ from radscribe.iqagpt.data import CTIQAData
 from radscribe.iqagpt.models.batchnorm import fold_batchnorm
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import ring_maps
+from radscribe.iqagpt.precision import autocast, channels_last, resolve_precision
 from radscribe.iqagpt.preprocess import to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 from radscribe.iqagpt.train import augment, lr_at, mirror_ok, model_input, TrainConfig
@@ -51,6 +52,7 @@ class BaselineConfig:
     transposes: bool = TrainConfig.transposes
     ring_channel: bool = TrainConfig.ring_channel
     windows: tuple[str, ...] = TrainConfig.windows
+    precision: str = TrainConfig.precision
 
 
 def fit(model, data: CTIQAData, cfg: BaselineConfig,
@@ -63,6 +65,8 @@ def fit(model, data: CTIQAData, cfg: BaselineConfig,
     wrap = progress or (lambda it, total, desc: it)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
+    precision = resolve_precision(cfg.precision)
+    model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = math.ceil(len(data) / cfg.batch_size)
     schedule = TrainConfig(lr=cfg.lr, warmup_steps=min(100, steps))
@@ -76,13 +80,14 @@ def fit(model, data: CTIQAData, cfg: BaselineConfig,
         order = torch.randperm(len(data), generator=gen)
         for b in wrap(range(steps), steps, f"{name} epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = augment(model_input(data.images, idx, rings), cfg, gen, mirror[idx])
+            x = channels_last(augment(model_input(data.images, idx, rings), cfg, gen, mirror[idx]))
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps + b, cfg.epochs * steps, schedule)
-            if isinstance(model, ClipIQA):
-                loss = model.loss(x, [data.captions[i] for i in idx.tolist()])
-            else:
-                loss = model.loss(x, scores[idx], aspects[idx])
+            with autocast(precision):
+                if isinstance(model, ClipIQA):
+                    loss = model.loss(x, [data.captions[i] for i in idx.tolist()])
+                else:
+                    loss = model.loss(x, scores[idx], aspects[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
