@@ -4,7 +4,7 @@ On the 2-core reference machine (AVX512-BF16) one training step of the ``small``
 float32, 0.50 s channels-last, 0.42 s under bfloat16 autocast and 0.36 s with both (batch 32, torch 2.13;
 torch.compile was slower: 0.48-0.56 s a step after a minute of compiling). Autocast keeps float32 master
 weights, float32 BatchNorm, softmax and losses; only matmuls and convolutions run in bfloat16. Inference
-stays float32. A CPU without native bfloat16 emulates it (slower than float32), so ``auto`` picks it only
+stays float32, and so does ``fp32`` training, in its old memory layout. A CPU without native bfloat16 emulates it (slower than float32), so ``auto`` picks it only
 where oneDNN reports support.
 """
 
@@ -42,6 +42,7 @@ def autocast(precision: str):
     return contextlib.nullcontext()
 
 
-def channels_last(x: torch.Tensor) -> torch.Tensor:
-    """Image batches (B, C, H, W) in channels-last memory, as the convolutions of a channels-last model want."""
-    return x.contiguous(memory_format=torch.channels_last)
+def memory_format(precision: str) -> torch.memory_format:
+    """Channels-last for bf16 (its fast convolutions want it); float32 keeps the contiguous layout it always had,
+    so ``fp32`` runs the arithmetic of checkpoints made before this module, bit for bit."""
+    return torch.channels_last if precision == "bf16" else torch.contiguous_format

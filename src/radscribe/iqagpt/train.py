@@ -27,7 +27,7 @@ from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import NEUTRAL as RING_NEUTRAL
 from radscribe.iqagpt.models.ring import ring_maps
-from radscribe.iqagpt.precision import autocast, channels_last, resolve_precision
+from radscribe.iqagpt.precision import autocast, memory_format, resolve_precision
 from radscribe.iqagpt.preprocess import AIR_HU, WINDOWS, preprocess_uint8, split_channel, to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
@@ -210,7 +210,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     model_cfg = CaptionerConfig(vocab_size=len(tokenizer), encoder=encoder,
                                 n_layers=cfg.n_layers, n_heads=cfg.n_heads, max_len=cfg.max_len, aux_weight=cfg.aux_weight)
     torch.manual_seed(cfg.seed)
-    model = Captioner(model_cfg).to(memory_format=torch.channels_last)
+    model = Captioner(model_cfg).to(memory_format=memory_format(cfg.precision))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ema = WeightEMA(model, cfg.ema_decay) if cfg.ema_decay else None
     train_tokens = encode_captions(tokenizer, train.captions, cfg.max_len)
@@ -248,7 +248,8 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
         batches = range(steps_per_epoch)
         for b in wrap(batches, steps_per_epoch, f"epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = channels_last(augment(model_input(train.images, idx, rings), cfg, gen, train_mirror[idx]))
+            x = augment(model_input(train.images, idx, rings), cfg, gen, train_mirror[idx])
+            x = x.contiguous(memory_format=memory_format(cfg.precision))
             step = epoch * steps_per_epoch + b
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total_steps, cfg)

@@ -22,7 +22,7 @@ from radscribe.iqagpt.data import CTIQAData
 from radscribe.iqagpt.models.batchnorm import fold_batchnorm
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.models.ring import ring_maps
-from radscribe.iqagpt.precision import autocast, channels_last, resolve_precision
+from radscribe.iqagpt.precision import autocast, memory_format, resolve_precision
 from radscribe.iqagpt.preprocess import to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 from radscribe.iqagpt.train import augment, lr_at, mirror_ok, model_input, TrainConfig
@@ -66,7 +66,7 @@ def fit(model, data: CTIQAData, cfg: BaselineConfig,
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     precision = resolve_precision(cfg.precision)
-    model.to(memory_format=torch.channels_last)
+    model.to(memory_format=memory_format(precision))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = math.ceil(len(data) / cfg.batch_size)
     schedule = TrainConfig(lr=cfg.lr, warmup_steps=min(100, steps))
@@ -80,7 +80,8 @@ def fit(model, data: CTIQAData, cfg: BaselineConfig,
         order = torch.randperm(len(data), generator=gen)
         for b in wrap(range(steps), steps, f"{name} epoch {epoch + 1}/{cfg.epochs}"):
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = channels_last(augment(model_input(data.images, idx, rings), cfg, gen, mirror[idx]))
+            x = augment(model_input(data.images, idx, rings), cfg, gen, mirror[idx])
+            x = x.contiguous(memory_format=memory_format(precision))
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(epoch * steps + b, cfg.epochs * steps, schedule)
             with autocast(precision):
