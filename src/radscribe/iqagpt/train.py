@@ -70,7 +70,8 @@ class TrainConfig:
 
 #: Named configs: ``small`` is the shipped checkpoint's; ``tiny`` runs in seconds (tests, smoke checks).
 CONFIGS: dict[str, TrainConfig] = {
-    # 16 epochs: with the ring map, 20 took over the 30-minute budget on 2 cores; the metal window (an implant
+    # 16 epochs: with the ring map, 20 took over the 30-minute budget on 2 cores in float32 (bf16 makes 22 fit:
+    # docs/iqagpt-experiments.md, "Experiment: bf16 training", not shipped yet); the metal window (an implant
     # brighter than bone) fixed most missed metal; the pixel size (mm:*) fixed small fields read as blurred
     # (docs/iqagpt-experiments.md). Every training slice needs its spacing: make-ctiqa records it, importers
     # take --pixel-spacing.
