@@ -4,8 +4,8 @@ On the 2-core reference machine (AVX512-BF16) one training step of the ``small``
 float32, 0.50 s channels-last, 0.42 s under bfloat16 autocast and 0.36 s with both (batch 32, torch 2.13;
 torch.compile was slower: 0.48-0.56 s a step after a minute of compiling). Autocast keeps float32 master
 weights, float32 BatchNorm, softmax and losses; only matmuls and convolutions run in bfloat16. Inference
-stays float32, and so does ``fp32`` training, in its old memory layout. A CPU without native bfloat16 emulates it (slower than float32), so ``auto`` picks it only
-where oneDNN reports support.
+stays float32, and so does ``fp32`` training, in its old memory layout. A CPU without native bfloat16
+emulates it (slower than float32), so ``auto`` picks it only where oneDNN reports support.
 """
 
 from __future__ import annotations
