@@ -8,7 +8,7 @@ import torch
 
 from radscribe.errors import ConfigError
 from radscribe.iqagpt.checkpoint import load_captioner, save_captioner
-from radscribe.iqagpt.decode import beam_search, generate, greedy
+from radscribe.iqagpt.decode import ScoreEnding, beam_search, finish_with_score, generate, greedy
 from radscribe.iqagpt.models.captioner import Captioner, CaptionerConfig
 from radscribe.iqagpt.models.encoder import EncoderConfig
 from radscribe.iqagpt.preprocess import preprocess_uint8
@@ -40,12 +40,43 @@ def test_cached_greedy_matches_full_recompute_and_beam_of_one():
     memory = model.encode(x)
     tokens = greedy(model, memory, bos=1, eos=2, pad=0)
     logits, _ = model.decode(memory, tokens[:, :-1])
+    logits = logits.scatter(2, tokens[:, :-1, None], float("-inf"))  # the decoders never repeat the last word
     written = tokens[:, 1:]
     valid = written != 0
     assert torch.equal(logits.argmax(-1)[valid], written[valid])
     beam = beam_search(model, memory, bos=1, eos=2, pad=0, beams=1)
     n = min(beam.shape[1], tokens.shape[1])
     assert torch.equal(beam[:, :n], tokens[:, :n])
+
+
+def test_no_decoder_writes_a_word_twice_in_a_row():
+    torch.manual_seed(3)
+    model = Captioner(TINY).eval()
+    memory = model.encode(torch.rand(4, 2, 256, 256))
+    for tokens in (greedy(model, memory, 1, 2, 0), beam_search(model, memory, 1, 2, 0, beams=3)):
+        for row in tokens.tolist():
+            words = [w for w in row if w != 0]
+            assert all(a != b for a, b in zip(words, words[1:]))
+
+
+def test_a_caption_without_a_score_is_cut_and_ended_by_the_model():
+    torch.manual_seed(4)
+    model = Captioner(TINY).eval()  # max_len 12
+    memory = model.encode(torch.rand(3, 2, 256, 256))
+    tokens = greedy(model, memory, 1, 2, 0)
+    unused = next(w for w in range(3, 40) if w not in tokens)
+    stop = int(tokens[0, 2])
+    ending = ScoreEnding(score_ids=[unused], prefix=[30, 31], stop=stop, room=3)
+    out = finish_with_score(model, memory, tokens, eos=2, pad=0, ending=ending)
+    assert out.shape[1] <= TINY.max_len
+    for i in range(3):  # none wrote the "score": cut after a whole sentence (or to nothing), prefix, model's words
+        row = [w for w in out[i].tolist() if w != 0]
+        at = row.index(30)
+        assert row[at + 1] == 31 and (at == 1 or row[at - 1] == stop) and len(row) > at + 2
+        assert row[:at] == tokens[i, :at].tolist()
+    # captions that wrote a score are left alone
+    every = ScoreEnding(score_ids=list(range(40)), prefix=[30, 31], stop=stop)
+    assert torch.equal(finish_with_score(model, memory, tokens, eos=2, pad=0, ending=every), tokens)
 
 
 def test_generate_returns_probabilities_and_maps_per_word():

@@ -74,7 +74,8 @@ def assess_examples(out: Path, truths: list[dict]) -> list[dict]:
             row["true_score"] = truth["true_score"]
         label = "SYNTHETIC" if truth else "real"
         expected = f" (true {truth['true_score']:.1f})" if truth else ""
-        console.print(f"  {Path(row['path']).name} [{label}]: score {row['score']:.1f} {row['category']}{expected}",
+        score = "none read from the caption" if row["score"] is None else f"{row['score']:.1f} {row['category']}"
+        console.print(f"  {Path(row['path']).name} [{label}]: score {score}{expected}",
                       highlight=False, markup=False)
     atomic_write_text(out / "assess.jsonl", "".join(json.dumps(r, default=str) + "\n" for r in rows))
     return rows

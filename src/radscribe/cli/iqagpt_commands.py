@@ -186,6 +186,11 @@ def train_captioner_cmd(
                                             help="Training arithmetic: auto (bf16 autocast where the CPU has native "
                                                  "bfloat16, e.g. AVX512-BF16 or AMX, else fp32), bf16 or fp32 "
                                                  "(checkpoints made before 2026-12-02 were fp32). Inference is fp32."),
+    score_sigma: Optional[float] = typer.Option(None, "--score-sigma",
+                                                help="Learn the score number against a Gaussian of this SD (score "
+                                                     "units, e.g. 0.3) over neighbouring values instead of one-hot, so "
+                                                     "writing 3.4 for 3.6 costs less than 0.0 (default: the config's; "
+                                                     "0.3 in small)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 
@@ -203,7 +208,7 @@ def train_captioner_cmd(
 
     cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads, transposes=transposes,
                      ring_channel=ring_channel, windows=parse_windows(windows), ema_decay=ema_decay,
-                     precision=precision)
+                     precision=precision, score_sigma=score_sigma)
     command = "radscribe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train_captioner(data, out, cfg, command=command,
                               progress=lambda it, total, desc: track(it, total=total, description=desc))

@@ -30,7 +30,7 @@ from radscribe.iqagpt.data import category_of_score
 from radscribe.iqagpt.decode import Generated, generate
 from radscribe.iqagpt.models.batchnorm import fold_batchnorm
 from radscribe.iqagpt.preprocess import needs_spacing, preprocess_uint8, to_model_input
-from radscribe.iqagpt.score import ExpectedScore, final_score, parse_caption_fields, score_from_parse
+from radscribe.iqagpt.score import ExpectedScore, final_score, parse_caption_fields, score_ending, score_from_parse
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,13 @@ class Assessor:
         torch.set_num_threads(self.threads)
         tok = self.loaded.tokenizer
         expected = ExpectedScore(tok)
+        ending = score_ending(tok)  # a caption that runs out of words before its score is made to give one
         rows: list[dict] = []
         self.last_generated = []
         for start in range(0, len(batch_uint8), self.batch_size):
             x = to_model_input(batch_uint8[start:start + self.batch_size])
-            gen = generate(self.inference_model, x, tok.bos_id, tok.eos_id, tok.pad_id, beams=self.beams, need_cross=keep_maps)
+            gen = generate(self.inference_model, x, tok.bos_id, tok.eos_id, tok.pad_id, beams=self.beams, need_cross=keep_maps,
+                           ending=ending)
             if keep_maps:
                 self.last_generated.append(gen)
             by_category = expected.category(gen.probs, gen.tokens)

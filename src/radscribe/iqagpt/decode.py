@@ -18,6 +18,16 @@ class Generated:
     cross: torch.Tensor  # (B, T-1, N): last-layer cross-attention of the position that emitted token[t+1]
 
 
+def block_repeats(scores: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+    """Next-word ``scores`` (B, V) with each row's last word ``last`` (B,) made impossible.
+
+    No training caption has the same word twice in a row, and a model off its training distribution
+    can fall into "artefact artefact artefact ..." until the length limit, leaving no score to read
+    (seen on pydicom-data's 693_UNCI head with an aneurysm clip, 2026-12-02).
+    """
+    return scores.scatter(1, last[:, None], float("-inf"))
+
+
 @torch.no_grad()
 def greedy(model: Captioner, memory: torch.Tensor, bos: int, eos: int, pad: int, max_len: int | None = None) -> torch.Tensor:
     """Batched greedy decoding with cached keys/values; stops when every row has written ``<eos>``."""
@@ -29,7 +39,7 @@ def greedy(model: Captioner, memory: torch.Tensor, bos: int, eos: int, pad: int,
     out = [token]
     done = torch.zeros(b, dtype=torch.bool, device=memory.device)
     for position in range(max_len - 1):
-        nxt = model.step(token, position, mem_kv, caches).argmax(-1)
+        nxt = block_repeats(model.step(token, position, mem_kv, caches), token).argmax(-1)
         nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
         out.append(nxt)
         done |= nxt == eos
@@ -54,7 +64,7 @@ def beam_search(model: Captioner, memory: torch.Tensor, bos: int, eos: int, pad:
         for _ in range(max_len - 1):
             k = seqs.shape[0]
             logits, _ = model.decode(mem[:k], seqs, mem_kv=[(a[:k], b[:k]) for a, b in mem_kv_all])
-            logp = logits[:, -1].log_softmax(-1)  # (k, V)
+            logp = block_repeats(logits[:, -1].log_softmax(-1), seqs[:, -1])  # (k, V)
             cand = (scores[:, None] + logp).flatten()
             top = cand.topk(min(beams * 2, cand.numel()))
             next_seqs, next_scores = [], []
@@ -82,6 +92,53 @@ def beam_search(model: Captioner, memory: torch.Tensor, bos: int, eos: int, pad:
     return out
 
 
+@dataclass
+class ScoreEnding:
+    """How to make a caption end with a score when it ran out of length without one.
+
+    ``score_ids``: the score-number words; ``prefix``: the words that open a score sentence the model
+    learnt ("overall image quality is"); ``stop``: the sentence end (".") where a caption may be cut.
+    """
+
+    score_ids: list[int]
+    prefix: list[int]
+    stop: int
+    room: int = 16  # words left for "<category>, with a score of 2.4 out of 4."
+
+
+@torch.no_grad()
+def finish_with_score(model: Captioner, memory: torch.Tensor, tokens: torch.Tensor, eos: int, pad: int,
+                      ending: ScoreEnding) -> torch.Tensor:
+    """Captions (B, T) that wrote no score number are cut after their last sentence that leaves room,
+    given ``ending.prefix`` and continued greedily, so the model itself states a category and score.
+
+    Rare (an image far from the training data); one row at a time, without caches.
+    """
+    max_len = model.cfg.max_len
+    scores = torch.tensor(ending.score_ids, dtype=torch.long)
+    rows = [i for i in range(tokens.shape[0]) if not torch.isin(tokens[i], scores).any()]
+    if not rows:
+        return tokens
+    finished = list(tokens)
+    for i in rows:
+        words = [w for w in tokens[i, 1:].tolist() if w not in (eos, pad)]
+        limit = max_len - 1 - len(ending.prefix) - ending.room
+        stops = [j + 1 for j, w in enumerate(words[:limit]) if w == ending.stop]
+        seq = tokens[i, :1].tolist() + words[:stops[-1] if stops else 0] + ending.prefix
+        while len(seq) < max_len:
+            logits = model.decode(memory[i:i + 1], torch.tensor([seq]))[0][:, -1]
+            word = int(block_repeats(logits, torch.tensor(seq[-1:])).argmax(-1))
+            seq.append(word)
+            if word == eos:
+                break
+        finished[i] = torch.tensor(seq)
+    width = max(len(t) for t in finished)
+    out = torch.full((len(finished), width), pad, dtype=torch.long)
+    for i, seq in enumerate(finished):
+        out[i, :len(seq)] = seq[:width]
+    return out
+
+
 @torch.no_grad()
 def read_out(model: Captioner, memory: torch.Tensor, tokens: torch.Tensor, pad: int, need_cross: bool = True) -> Generated:
     """One teacher-forced pass over generated tokens: probabilities and cross-attention per written word.
@@ -96,12 +153,12 @@ def read_out(model: Captioner, memory: torch.Tensor, tokens: torch.Tensor, pad: 
 
 
 def generate(model: Captioner, images: torch.Tensor, bos: int, eos: int, pad: int, *, beams: int = 1,
-             need_cross: bool = True, decode_threads: int | None = 1) -> Generated:
+             need_cross: bool = True, decode_threads: int | None = 1, ending: ScoreEnding | None = None) -> Generated:
     """Encode ``images`` and write one caption each (greedy when ``beams == 1``).
 
     ``decode_threads``: word-by-word decoding is many tiny operations, where a second thread costs more
     in synchronisation than it gives (measured: 1 thread was faster on 2 busy cores); the encoder's
-    convolutions keep the caller's thread count.
+    convolutions keep the caller's thread count. ``ending``: see :func:`finish_with_score`.
     """
     model.eval()
     threads = torch.get_num_threads()
@@ -114,6 +171,8 @@ def generate(model: Captioner, images: torch.Tensor, bos: int, eos: int, pad: in
                 tokens = beam_search(model, memory, bos, eos, pad, beams=beams)
             else:
                 tokens = greedy(model, memory, bos, eos, pad)
+            if ending is not None:
+                tokens = finish_with_score(model, memory, tokens, eos, pad, ending)
             return read_out(model, memory, tokens, pad, need_cross=need_cross)
         finally:
             torch.set_num_threads(threads)

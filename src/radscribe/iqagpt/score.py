@@ -18,7 +18,8 @@ from typing import Sequence
 import torch
 
 from radscribe.iqagpt.data import ASPECTS, CATEGORIES, category_of_score
-from radscribe.iqagpt.tokenizer import WordTokenizer
+from radscribe.iqagpt.decode import ScoreEnding
+from radscribe.iqagpt.tokenizer import WordTokenizer, split_words
 
 log = logging.getLogger(__name__)
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
@@ -46,15 +47,28 @@ def score_from_parse(fields: dict) -> float | None:
     return None
 
 
+def score_number_tokens(tokenizer: WordTokenizer) -> tuple[list[int], torch.Tensor]:
+    """Ids and values of the words that write a score (0.0, 0.2, ... 4.0)."""
+    numbers = [(i, float(w)) for i, w in enumerate(tokenizer.words) if _NUMBER.match(w) and 0.0 <= float(w) <= 4.0
+               and ("." in w)]  # "2.2" is a score; bare "4" is the scale's end ("of 4")
+    return [i for i, _ in numbers], torch.tensor([v for _, v in numbers], dtype=torch.float32)
+
+
+def score_ending(tokenizer: WordTokenizer) -> ScoreEnding | None:
+    """What :func:`radscribe.iqagpt.decode.finish_with_score` needs; None if the vocabulary cannot say it."""
+    prefix = split_words("Overall image quality is")  # one of the score sentences every model learnt
+    ids, _ = score_number_tokens(tokenizer)
+    if not ids or "." not in tokenizer.index or any(w not in tokenizer.index for w in prefix):
+        return None
+    return ScoreEnding(score_ids=ids, prefix=[tokenizer.index[w] for w in prefix], stop=tokenizer.index["."])
+
+
 class ExpectedScore:
     """Q-Align-style read-out from a :class:`radscribe.iqagpt.decode.Generated` batch."""
 
     def __init__(self, tokenizer: WordTokenizer):
         self.category_ids = [tokenizer.index.get(w, -1) for w in CATEGORIES]
-        numbers = [(i, float(w)) for i, w in enumerate(tokenizer.words) if _NUMBER.match(w) and 0.0 <= float(w) <= 4.0
-                   and ("." in w)]  # "2.2" is a score; bare "4" is the scale's end ("of 4")
-        self.number_ids = [i for i, _ in numbers]
-        self.number_values = torch.tensor([v for _, v in numbers])
+        self.number_ids, self.number_values = score_number_tokens(tokenizer)
 
     def _expect(self, probs: torch.Tensor, tokens: torch.Tensor, ids: list[int], values: torch.Tensor) -> list[float | None]:
         """For each row: at the first generated position whose token is in ``ids``, renormalise p over ``ids``."""
@@ -117,4 +131,4 @@ def final_score(candidates: dict[str, float | None], method: str) -> float | Non
     return None
 
 
-__all__ = ["ExpectedScore", "parse_caption_fields", "score_from_parse", "llm_scores", "final_score", "category_of_score"]
+__all__ = ["ExpectedScore", "score_number_tokens", "score_ending", "parse_caption_fields", "score_from_parse", "llm_scores", "final_score", "category_of_score"]

@@ -5,6 +5,9 @@ data) with heads on the pooled feature, so the comparison isolates "write a capt
 
 * ``classify``: per-aspect severity heads (4 classes each) + a score head over the 21 score values
   0.0, 0.2, ... 4.0 (cross-entropy); predicted score = expected value of that distribution.
+* ``classify`` with ``score_sigma`` (the ``multitask_classification_ordinal`` baseline): the score head
+  learns a Gaussian over neighbouring score values instead of one-hot, the target the captioner gets
+  for its score word with ``--score-sigma``; it shows how much of that gain any classifier would get.
 * ``regress``: score regression (smooth L1 on the 0-4 score) + per-aspect ordinal regression
   (one output per aspect predicting the severity index 0-3, rounded for accuracy).
 """
@@ -21,11 +24,19 @@ from radscribe.iqagpt.models.encoder import CNNEncoder, EncoderConfig
 SCORE_BINS = torch.linspace(0.0, 4.0, 21)
 
 
+def ordinal_targets(bins: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(N, 21) Gaussians of SD ``sigma`` (score units) centred on each score bin: the captioner's score-word
+    target with ``--score-sigma``, given to a classifier."""
+    spread = torch.exp(-0.5 * ((SCORE_BINS[None, :] - SCORE_BINS[bins][:, None]) / sigma) ** 2)
+    return spread / spread.sum(1, keepdim=True)
+
+
 class MultitaskClassifier(nn.Module):
     kind = "classify"
 
-    def __init__(self, enc: EncoderConfig):
+    def __init__(self, enc: EncoderConfig, score_sigma: float | None = None):
         super().__init__()
+        self.score_sigma = score_sigma
         self.encoder = CNNEncoder(enc)
         self.aspects = nn.Linear(enc.dim, len(ASPECTS) * len(SEVERITIES))
         self.score = nn.Linear(enc.dim, len(SCORE_BINS))
@@ -37,7 +48,10 @@ class MultitaskClassifier(nn.Module):
     def loss(self, x, scores, aspects) -> torch.Tensor:
         score_logits, aspect_logits = self(x)
         target = torch.bucketize(scores.clamp(0, 4), (SCORE_BINS[1:] + SCORE_BINS[:-1]) / 2)
-        loss = F.cross_entropy(score_logits, target)
+        if self.score_sigma:
+            loss = F.cross_entropy(score_logits.float(), ordinal_targets(target, self.score_sigma))
+        else:
+            loss = F.cross_entropy(score_logits, target)
         if (aspects >= 0).any():
             loss = loss + F.cross_entropy(aspect_logits.reshape(-1, len(SEVERITIES)), aspects.reshape(-1), ignore_index=-1)
         return loss

@@ -27,8 +27,12 @@ from radscribe.iqagpt.preprocess import to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
 from radscribe.iqagpt.train import augment, lr_at, mirror_ok, model_input, TrainConfig
 
+#: the score-target SD of the ordinal classifier: the shipped captioner's ``score_sigma``
+ORDINAL_SIGMA = 0.3
+
 BASELINES: dict[str, Callable[[EncoderConfig, WordTokenizer], object]] = {
     "multitask_classification": lambda enc, tok: MultitaskClassifier(enc),
+    "multitask_classification_ordinal": lambda enc, tok: MultitaskClassifier(enc, score_sigma=ORDINAL_SIGMA),
     "multitask_regression": lambda enc, tok: MultitaskRegressor(enc),
     "clip_iqa": lambda enc, tok: ClipIQA(enc, tok),
     "noise_sigma": lambda enc, tok: NoiseSigmaIQA(),

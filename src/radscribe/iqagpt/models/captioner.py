@@ -154,12 +154,25 @@ class Captioner(nn.Module):
         return self.decode(self.encode(images), tokens, pad_mask=tokens == pad_id)[0]
 
     def loss(self, images: torch.Tensor, tokens: torch.Tensor, pad_id: int = 0, scores: torch.Tensor | None = None,
-             aspects: torch.Tensor | None = None) -> torch.Tensor:
-        """Teacher-forced next-word cross-entropy (padding ignored), plus the auxiliary terms when configured."""
+             aspects: torch.Tensor | None = None, soft_targets: torch.Tensor | None = None) -> torch.Tensor:
+        """Teacher-forced next-word cross-entropy (padding ignored), plus the auxiliary terms when configured.
+
+        ``soft_targets`` (V, V): row ``t`` is the distribution to learn where the next word is ``t`` (one-hot
+        for most words; spread over neighbouring values for score numbers, so 3.4 for 3.6 costs less than 0.0).
+        """
         memory, pooled = self.encoder(images)
         logits = self.decode(memory, tokens[:, :-1], pad_mask=tokens[:, :-1] == pad_id)[0]
         target = tokens[:, 1:]
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=pad_id)
+        if soft_targets is None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=pad_id)
+        else:
+            flat, words = logits.reshape(-1, logits.shape[-1]), target.reshape(-1)
+            per_word = F.cross_entropy(flat, words, reduction="none")
+            spread = (soft_targets.diagonal() < 1)[words]  # only score numbers: a few rows, not the whole (B, T, V)
+            if spread.any():
+                soft = -(soft_targets[words[spread]] * flat[spread].float().log_softmax(-1)).sum(-1)
+                per_word = per_word.masked_scatter(spread, soft.to(per_word.dtype))
+            loss = per_word[words != pad_id].mean()
         if self.cfg.aux_weight > 0 and scores is not None:
             out = self.aux(pooled)
             aux = F.smooth_l1_loss(out[:, 0], scores)
