@@ -115,7 +115,8 @@ def finish_with_score(model: Captioner, memory: torch.Tensor, tokens: torch.Tens
     Rare (an image far from the training data); one row at a time, without caches.
     """
     max_len = model.cfg.max_len
-    scores = torch.tensor(ending.score_ids, dtype=torch.long)
+    device = tokens.device
+    scores = torch.tensor(ending.score_ids, dtype=torch.long, device=device)
     rows = [i for i in range(tokens.shape[0]) if not torch.isin(tokens[i], scores).any()]
     if not rows:
         return tokens
@@ -126,14 +127,14 @@ def finish_with_score(model: Captioner, memory: torch.Tensor, tokens: torch.Tens
         stops = [j + 1 for j, w in enumerate(words[:limit]) if w == ending.stop]
         seq = tokens[i, :1].tolist() + words[:stops[-1] if stops else 0] + ending.prefix
         while len(seq) < max_len:
-            logits = model.decode(memory[i:i + 1], torch.tensor([seq]))[0][:, -1]
-            word = int(block_repeats(logits, torch.tensor(seq[-1:])).argmax(-1))
+            logits = model.decode(memory[i:i + 1], torch.tensor([seq], device=device))[0][:, -1]
+            word = int(block_repeats(logits, torch.tensor(seq[-1:], device=device)).argmax(-1))
             seq.append(word)
             if word == eos:
                 break
-        finished[i] = torch.tensor(seq)
+        finished[i] = torch.tensor(seq, device=device)
     width = max(len(t) for t in finished)
-    out = torch.full((len(finished), width), pad, dtype=torch.long)
+    out = torch.full((len(finished), width), pad, dtype=torch.long, device=device)
     for i, seq in enumerate(finished):
         out[i, :len(seq)] = seq[:width]
     return out
