@@ -32,16 +32,14 @@ def main() -> None:
     widths = sorted(set(args.beams) | {1})
 
     from radscribe.iqagpt.assess import load_assessor
-    from radscribe.iqagpt.data import load_splits
+    from radscribe.iqagpt.data import load_split_spec
     from radscribe.iqagpt.metrics import correlations
 
     assessor = load_assessor(args.model, threads=args.threads)
     results = {}
     for spec in args.data:
-        folder, _, split = spec.rpartition(":")
-        data = load_splits(Path(folder), [split], windows=assessor.windows)
+        key, data = load_split_spec(spec, assessor.windows)
         true = data.scores.tolist()
-        key = f"{Path(folder).name}:{split} (n={len(true)})"
         for beams in widths:
             assessor.beams = beams
             start = time.perf_counter()

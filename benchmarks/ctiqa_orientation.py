@@ -42,14 +42,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     from radscribe.iqagpt.assess import load_assessor
-    from radscribe.iqagpt.data import load_splits
+    from radscribe.iqagpt.data import load_split_spec
     from radscribe.iqagpt.metrics import correlations
 
     assessor = load_assessor(args.model, threads=args.threads)
     results = {}
     for spec in args.data:
-        folder, _, split = spec.rpartition(":")
-        data = load_splits(Path(folder), [split], windows=assessor.windows)
+        key, data = load_split_spec(spec, assessor.windows)
         true = data.scores.tolist()
         scores = {}
         for name, view in VIEWS.items():
@@ -58,7 +57,6 @@ def main() -> None:
         per_view = {name: round(correlations(s.tolist(), true)["sum_abs"], 3) for name, s in scores.items()}
         values = np.array(list(per_view.values()))
         mean_score = np.nanmean(np.stack(list(scores.values())), axis=0)
-        key = f"{Path(folder).name}:{split} (n={len(true)})"
         results[key] = {"per_view": per_view, "mean_over_views": round(float(values.mean()), 3),
                         "sd_over_views": round(float(values.std(ddof=1)), 3),
                         "of_mean_score": round(correlations(mean_score.tolist(), true)["sum_abs"], 3)}

@@ -181,3 +181,10 @@ def load_splits(data_dir: str | Path, splits: Iterable[str], *, size: int = INPU
     aspects = np.array([[severity_index((r.get("aspects") or {}).get(a)) for a in ASPECTS] for r in records], dtype=np.int64)
     return CTIQAData(images, scores, aspects, [_caption(r) for r in records], records,
                      synthetic=all(bool(r.get("synthetic", False)) for r in records))
+
+
+def load_split_spec(spec: str, windows: tuple[str, ...] = WINDOWS) -> tuple[str, CTIQAData]:
+    """``"FOLDER:SPLIT"`` (as the benchmark scripts take it) -> (``"name:split (n=N)"``, that split preprocessed)."""
+    folder, _, split = spec.rpartition(":")
+    data = load_splits(Path(folder), [split], windows=windows)
+    return f"{Path(folder).name}:{split} (n={len(data.scores)})", data
