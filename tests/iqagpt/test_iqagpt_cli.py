@@ -75,7 +75,8 @@ def test_benchmark_cli_tiny(tiny_data, tiny_checkpoint, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["synthetic"] is True
     names = [m["method"] for m in report["splits"][0]["methods"]]
-    for expected in ("multitask_classification", "multitask_regression", "clip_iqa", "noise_sigma", "Q-Align"):
+    for expected in ("multitask_classification", "multitask_classification_ordinal", "multitask_regression", "clip_iqa",
+                     "noise_sigma", "Q-Align"):
         assert any(expected in n for n in names)
     assert "SYNTHETIC" in (out / "report.md").read_text()
     assert all((out / p).is_file() for p in report["plots"])

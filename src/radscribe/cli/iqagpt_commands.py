@@ -235,7 +235,8 @@ def benchmark_ctiqa(
     """Benchmark the captioner's score read-outs against image-only baselines trained here on the same data.
 
     Methods: captioner (Q-Align expected score, parsed caption, score-number expectation, LLM on a subset),
-    multitask classification, multitask regression, CLIP-IQA-style zero-shot, skimage noise sigma.
+    multitask classification (plain and with the captioner's ordinal score target), multitask regression,
+    CLIP-IQA-style zero-shot, skimage noise sigma.
     Metrics: PLCC, SROCC, KROCC and their absolute sum, MAE, per-aspect accuracy, BLEU-4/METEOR/ROUGE-L/CIDEr,
     slices/s. Everything is labelled SYNTHETIC.
 
