@@ -54,6 +54,15 @@ def score_number_tokens(tokenizer: WordTokenizer) -> tuple[list[int], torch.Tens
     return [i for i, _ in numbers], torch.tensor([v for _, v in numbers], dtype=torch.float32)
 
 
+def gaussian_rows(centres: torch.Tensor, values: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(len(centres), len(values)): for each centre, a Gaussian of SD ``sigma`` over ``values``, summing to 1.
+
+    The ordinal score target: the captioner's score word (``TrainConfig.score_sigma``) and the ordinal
+    classification baseline learn these rows instead of one-hot ones."""
+    spread = torch.exp(-0.5 * ((values[None, :] - centres[:, None]) / sigma) ** 2)
+    return spread / spread.sum(1, keepdim=True)
+
+
 def score_ending(tokenizer: WordTokenizer) -> ScoreEnding | None:
     """What :func:`radscribe.iqagpt.decode.finish_with_score` needs; None if the vocabulary cannot say it."""
     prefix = split_words("Overall image quality is")  # one of the score sentences every model learnt
@@ -131,4 +140,4 @@ def final_score(candidates: dict[str, float | None], method: str) -> float | Non
     return None
 
 
-__all__ = ["ExpectedScore", "score_number_tokens", "score_ending", "parse_caption_fields", "score_from_parse", "llm_scores", "final_score", "category_of_score"]
+__all__ = ["ExpectedScore", "score_number_tokens", "gaussian_rows", "score_ending", "parse_caption_fields", "score_from_parse", "llm_scores", "final_score", "category_of_score"]

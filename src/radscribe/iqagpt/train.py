@@ -29,7 +29,7 @@ from radscribe.iqagpt.models.ring import NEUTRAL as RING_NEUTRAL
 from radscribe.iqagpt.models.ring import ring_maps
 from radscribe.iqagpt.precision import autocast, memory_format, resolve_precision
 from radscribe.iqagpt.preprocess import AIR_HU, WINDOWS, preprocess_uint8, split_channel, to_model_input
-from radscribe.iqagpt.score import score_number_tokens
+from radscribe.iqagpt.score import gaussian_rows, score_number_tokens
 from radscribe.iqagpt.tokenizer import WordTokenizer
 
 log = logging.getLogger(__name__)
@@ -98,10 +98,8 @@ def score_soft_targets(tokenizer: WordTokenizer, sigma: float | None) -> torch.T
     ids, values = score_number_tokens(tokenizer)
     targets = torch.eye(len(tokenizer))
     if ids:
-        spread = torch.exp(-0.5 * ((values[:, None] - values[None, :]) / sigma) ** 2)
-        spread = spread / spread.sum(1, keepdim=True)
         index = torch.tensor(ids)
-        targets[index[:, None], index[None, :]] = spread
+        targets[index[:, None], index[None, :]] = gaussian_rows(values, values, sigma)
     return targets
 
 

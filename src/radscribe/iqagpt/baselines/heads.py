@@ -20,6 +20,7 @@ from torch import nn
 
 from radscribe.iqagpt.data import ASPECTS, SEVERITIES
 from radscribe.iqagpt.models.encoder import CNNEncoder, EncoderConfig
+from radscribe.iqagpt.score import gaussian_rows
 
 SCORE_BINS = torch.linspace(0.0, 4.0, 21)
 
@@ -27,8 +28,7 @@ SCORE_BINS = torch.linspace(0.0, 4.0, 21)
 def ordinal_targets(bins: torch.Tensor, sigma: float) -> torch.Tensor:
     """(N, 21) Gaussians of SD ``sigma`` (score units) centred on each score bin: the captioner's score-word
     target with ``--score-sigma``, given to a classifier."""
-    spread = torch.exp(-0.5 * ((SCORE_BINS[None, :] - SCORE_BINS[bins][:, None]) / sigma) ** 2)
-    return spread / spread.sum(1, keepdim=True)
+    return gaussian_rows(SCORE_BINS[bins], SCORE_BINS, sigma)
 
 
 class MultitaskClassifier(nn.Module):

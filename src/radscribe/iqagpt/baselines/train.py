@@ -25,10 +25,10 @@ from radscribe.iqagpt.models.ring import ring_maps
 from radscribe.iqagpt.precision import autocast, memory_format, resolve_precision
 from radscribe.iqagpt.preprocess import to_model_input
 from radscribe.iqagpt.tokenizer import WordTokenizer
-from radscribe.iqagpt.train import augment, lr_at, mirror_ok, model_input, TrainConfig
+from radscribe.iqagpt.train import CONFIGS, augment, lr_at, mirror_ok, model_input, TrainConfig
 
-#: the score-target SD of the ordinal classifier: the shipped captioner's ``score_sigma``
-ORDINAL_SIGMA = 0.3
+#: the score-target SD of the ordinal classifier: the shipped captioner's (``small``) ``score_sigma``
+ORDINAL_SIGMA = CONFIGS["small"].score_sigma
 
 BASELINES: dict[str, Callable[[EncoderConfig, WordTokenizer], object]] = {
     "multitask_classification": lambda enc, tok: MultitaskClassifier(enc),
