@@ -1,5 +1,7 @@
 """Where a captioner's score error comes from: per true aspect severity, how often it is read right or
-called "none", and its share of the squared score error; one line per model, side by side.
+called "none", and its share of the squared score error; one line per model, side by side. Motion and blur are
+also split by whether the displacement (peak motion, mm) or the extra blur (FWHM, mm) is under one pixel of the
+slice: the protocol's thresholds are in mm, so on a wide field a "mild" one can be smaller than a pixel.
 
 SYNTHETIC labels (radscribe's annotation protocol). Use it to pick what to fix next, and to compare two
 checkpoints on the same split (their input windows may differ: each model gets its own channels).
@@ -18,6 +20,17 @@ import numpy as np
 import torch
 
 SEVERITIES = ("none", "mild", "moderate", "severe")
+#: the size (mm) each aspect's protocol measure gives, compared with the slice's pixel spacing
+SIZE_MM = {"motion": lambda r: r["params"]["motion_mm"], "blur": lambda r: r["measurements"]["blur_fwhm_mm"]}
+
+
+def _entry(idx: np.ndarray, said: list[str], level: int, err2: np.ndarray) -> dict:
+    return {
+        "n": int(idx.size),
+        "read_right": round(float(np.mean([said[i] == SEVERITIES[level] for i in idx])), 3),
+        "called_none": round(float(np.mean([said[i] == "none" for i in idx])), 3),
+        "share_of_squared_error": round(float(err2[idx].sum() / max(err2.sum(), 1e-9)), 3),
+    }
 
 
 def budget(model: str, data_dir: Path, splits: list[str]) -> dict:
@@ -38,13 +51,17 @@ def budget(model: str, data_dir: Path, splits: list[str]) -> dict:
             idx = np.flatnonzero(data.aspects[:, j] == level)
             if idx.size == 0:
                 continue
-            out["aspects"][f"{aspect} {SEVERITIES[level]}"] = {
-                "n": int(idx.size),
-                "read_right": round(float(np.mean([said[i] == SEVERITIES[level] for i in idx])), 3),
-                "called_none": round(float(np.mean([said[i] == "none" for i in idx])), 3),
-                "share_of_squared_error": round(float(err2[idx].sum() / max(err2.sum(), 1e-9)), 3),
-            }
+            out["aspects"][f"{aspect} {SEVERITIES[level]}"] = _entry(idx, said, level, err2)
+            if aspect in SIZE_MM and level < 3:
+                under = np.array([SIZE_MM[aspect](data.records[i]) < data.records[i]["pixel_spacing_mm"] for i in idx])
+                for name, part in (("< 1 px", idx[under]), (">= 1 px", idx[~under])):
+                    if part.size:
+                        out["aspects"][f"{aspect} {SEVERITIES[level]} {name}"] = _entry(part, said, level, err2)
     return out
+
+
+def number(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"  # None: under three slices had a score
 
 
 def main() -> None:
@@ -59,12 +76,12 @@ def main() -> None:
     shipped = str(Path(__file__).resolve().parents[1] / "src" / "radscribe" / "checkpoints" / "ctiqa-captioner")
     results = [budget(m, args.data, args.split or ["test"]) for m in (args.model or [shipped])]
     print("SYNTHETIC labels. |PLCC|+|SROCC|+|KROCC| / MAE:", "   ".join(
-        f"{Path(r['model']).name}: {r['sum_abs']:.3f} / {r['mae']:.2f}" for r in results))
-    print(f"{'true aspect':<18}" + "".join(f"{Path(r['model']).name[:24]:>34}" for r in results))
-    print(f"{'':<18}" + "".join(f"{'n  right  none  share':>34}" for _ in results))
+        f"{Path(r['model']).name}: {number(r['sum_abs'], 3)} / {number(r['mae'], 2)}" for r in results))
+    print(f"{'true aspect':<24}" + "".join(f"{Path(r['model']).name[:24]:>34}" for r in results))
+    print(f"{'':<24}" + "".join(f"{'n  right  none  share':>34}" for _ in results))
     for key in results[0]["aspects"]:
         cells = [r["aspects"].get(key) for r in results]
-        print(f"{key:<18}" + "".join(
+        print(f"{key:<24}" + "".join(
             f"{c['n']:>16} {c['read_right']:>5.2f} {c['called_none']:>5.2f} {c['share_of_squared_error']:>5.2f}" if c else
             f"{'-':>34}" for c in cells))
     if args.json:

@@ -191,6 +191,11 @@ def train_captioner_cmd(
                                                      "units, e.g. 0.3) over neighbouring values instead of one-hot, so "
                                                      "writing 3.4 for 3.6 costs less than 0.0 (default: the config's; "
                                                      "0.3 in small)."),
+    aspect_balance: Optional[float] = typer.Option(None, "--aspect-balance",
+                                                   help="Weigh each artefact severity in the encoder's auxiliary "
+                                                        "aspect head by (commonest count / its count) ** this, e.g. "
+                                                        "0.5, so rare mild artefacts count as much as the many 'none' "
+                                                        "(default: the config's; off in small)."),
 ) -> None:
     """Train the IQAGPT captioner (CNN encoder + image-grounded transformer decoder) on a CT-IQA dataset.
 
@@ -208,7 +213,7 @@ def train_captioner_cmd(
 
     cfg = get_config(config, epochs=epochs, batch_size=batch_size, seed=seed, threads=threads, transposes=transposes,
                      ring_channel=ring_channel, windows=parse_windows(windows), ema_decay=ema_decay,
-                     precision=precision, score_sigma=score_sigma)
+                     precision=precision, score_sigma=score_sigma, aspect_balance=aspect_balance)
     command = "radscribe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = train_captioner(data, out, cfg, command=command,
                               progress=lambda it, total, desc: track(it, total=total, description=desc))

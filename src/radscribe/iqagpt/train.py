@@ -70,6 +70,10 @@ class TrainConfig:
     # > 0: the score-number word is learnt against a Gaussian over neighbouring values (this SD, score units)
     # instead of one-hot, so the decoder's score distribution is ordinal; None = plain cross-entropy
     score_sigma: float | None = None
+    # > 0: the encoder's auxiliary aspect head weighs each severity by (the aspect's commonest count / its count)
+    # to this power, so a rare mild artefact shapes the image features as much as the many "none"; the caption
+    # decoder still learns the data's own frequencies. None = plain cross-entropy
+    aspect_balance: float | None = None
 
 
 #: Named configs: ``small`` is the shipped checkpoint's; ``tiny`` runs in seconds (tests, smoke checks).
@@ -101,6 +105,15 @@ def score_soft_targets(tokenizer: WordTokenizer, sigma: float | None) -> torch.T
         index = torch.tensor(ids)
         targets[index[:, None], index[None, :]] = gaussian_rows(values, values, sigma)
     return targets
+
+
+def aspect_class_weights(aspects: np.ndarray, power: float | None) -> torch.Tensor | None:
+    """(n_aspects, 4) cross-entropy weights for the auxiliary aspect head from the training labels (-1 = unknown)."""
+    if not power:
+        return None
+    counts = np.stack([np.bincount(column[column >= 0], minlength=4) for column in aspects.T]).astype(np.float64)
+    weights = (counts.max(1, keepdims=True) / np.maximum(counts, 1.0)) ** power
+    return torch.tensor(weights, dtype=torch.float32)
 
 
 def encode_captions(tokenizer: WordTokenizer, captions: list[str], max_len: int) -> torch.Tensor:
@@ -232,6 +245,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
     ema = WeightEMA(model, cfg.ema_decay) if cfg.ema_decay else None
     train_tokens = encode_captions(tokenizer, train.captions, cfg.max_len)
     soft_targets = score_soft_targets(tokenizer, cfg.score_sigma)
+    aspect_weights = aspect_class_weights(train.aspects, cfg.aspect_balance)
     val_tokens = encode_captions(tokenizer, val.captions, cfg.max_len)
     train_scores, train_aspects = torch.from_numpy(train.scores), torch.from_numpy(train.aspects)
     train_mirror = mirror_ok(train.captions)
@@ -273,7 +287,7 @@ def train_captioner(data_dir: str | Path, out_dir: str | Path, cfg: TrainConfig,
                 group["lr"] = lr_at(step, total_steps, cfg)
             with autocast(cfg.precision):
                 loss = model.loss(x, train_tokens[idx], scores=train_scores[idx], aspects=train_aspects[idx],
-                                  soft_targets=soft_targets)
+                                  soft_targets=soft_targets, aspect_weights=aspect_weights)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -100,6 +100,19 @@ class DecoderLayer(nn.Module):
         return x + self.drop(self.mlp(self.ln_mlp(x))), weights
 
 
+def aspect_loss(logits: torch.Tensor, aspects: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Cross-entropy of (B, n_aspects * 4) severity logits against (B, n_aspects) labels (-1 ignored), optionally
+    weighted per (aspect, severity) and normalised by the weights used, as ``F.cross_entropy(weight=...)`` is."""
+    flat, target = logits.reshape(-1, 4), aspects.reshape(-1)
+    if weights is None:
+        return F.cross_entropy(flat, target, ignore_index=-1)
+    known = target >= 0
+    which = torch.arange(aspects.shape[1], device=aspects.device).repeat(aspects.shape[0])[known]
+    w = weights.to(flat.device)[which, target[known]]
+    per = F.cross_entropy(flat[known].float(), target[known], reduction="none")
+    return (w * per).sum() / w.sum()
+
+
 class Captioner(nn.Module):
     """``forward(images, tokens)`` -> next-word logits; see :mod:`radscribe.iqagpt.decode` for generation."""
 
@@ -154,11 +167,13 @@ class Captioner(nn.Module):
         return self.decode(self.encode(images), tokens, pad_mask=tokens == pad_id)[0]
 
     def loss(self, images: torch.Tensor, tokens: torch.Tensor, pad_id: int = 0, scores: torch.Tensor | None = None,
-             aspects: torch.Tensor | None = None, soft_targets: torch.Tensor | None = None) -> torch.Tensor:
+             aspects: torch.Tensor | None = None, soft_targets: torch.Tensor | None = None,
+             aspect_weights: torch.Tensor | None = None) -> torch.Tensor:
         """Teacher-forced next-word cross-entropy (padding ignored), plus the auxiliary terms when configured.
 
         ``soft_targets`` (V, V): row ``t`` is the distribution to learn where the next word is ``t`` (one-hot
         for most words; spread over neighbouring values for score numbers, so 3.4 for 3.6 costs less than 0.0).
+        ``aspect_weights`` (n_aspects, 4): the auxiliary aspect head's cross-entropy weight per aspect and severity.
         """
         memory, pooled = self.encoder(images)
         logits = self.decode(memory, tokens[:, :-1], pad_mask=tokens[:, :-1] == pad_id)[0]
@@ -177,6 +192,6 @@ class Captioner(nn.Module):
             out = self.aux(pooled)
             aux = F.smooth_l1_loss(out[:, 0], scores)
             if aspects is not None and (aspects >= 0).any():
-                aux = aux + F.cross_entropy(out[:, 1:].reshape(-1, 4), aspects.reshape(-1), ignore_index=-1)
+                aux = aux + aspect_loss(out[:, 1:], aspects, aspect_weights)
             loss = loss + self.cfg.aux_weight * aux
         return loss
