@@ -21,7 +21,14 @@ import torch
 
 SEVERITIES = ("none", "mild", "moderate", "severe")
 #: the size (mm) each aspect's protocol measure gives, compared with the slice's pixel spacing
-SIZE_MM = {"motion": lambda r: r["params"]["motion_mm"], "blur": lambda r: r["measurements"]["blur_fwhm_mm"]}
+SIZE_MM = {"motion": ("params", "motion_mm"), "blur": ("measurements", "blur_fwhm_mm")}
+
+
+def under_a_pixel(record: dict, aspect: str) -> bool | None:
+    """Is the aspect's size (mm) under the slice's pixel spacing? None where the record lacks either (imports)."""
+    group, key = SIZE_MM[aspect]
+    size, pixel = (record.get(group) or {}).get(key), record.get("pixel_spacing_mm")
+    return None if size is None or not pixel else size < pixel
 
 
 def _entry(idx: np.ndarray, said: list[str], level: int, err2: np.ndarray) -> dict:
@@ -52,8 +59,9 @@ def budget(model: str, data_dir: Path, splits: list[str]) -> dict:
             if idx.size == 0:
                 continue
             out["aspects"][f"{aspect} {SEVERITIES[level]}"] = _entry(idx, said, level, err2)
-            if aspect in SIZE_MM and level < 3:
-                under = np.array([SIZE_MM[aspect](data.records[i]) < data.records[i]["pixel_spacing_mm"] for i in idx])
+            flags = [under_a_pixel(data.records[i], aspect) for i in idx] if aspect in SIZE_MM and level < 3 else []
+            if flags and None not in flags:
+                under = np.array(flags)
                 for name, part in (("< 1 px", idx[under]), (">= 1 px", idx[~under])):
                     if part.size:
                         out["aspects"][f"{aspect} {SEVERITIES[level]} {name}"] = _entry(part, said, level, err2)
