@@ -1,7 +1,8 @@
 """Where a captioner's score error comes from: per true aspect severity, how often it is read right or
 called "none", and its share of the squared score error; one line per model, side by side. Motion and blur are
 also split by whether the displacement (peak motion, mm) or the extra blur (FWHM, mm) is under one pixel of the
-slice: the protocol's thresholds are in mm, so on a wide field a "mild" one can be smaller than a pixel.
+slice: the protocol's thresholds are in mm, so on a wide field a "mild" one can be smaller than a pixel; a what-if
+line scores the model against labels with those two graded per pixel instead (not the benchmark's labels).
 
 SYNTHETIC labels (radscribe's annotation protocol). Use it to pick what to fix next, and to compare two
 checkpoints on the same split (their input windows may differ: each model gets its own channels).
@@ -31,6 +32,22 @@ def under_a_pixel(record: dict, aspect: str) -> bool | None:
     return None if size is None or not pixel else size < pixel
 
 
+def per_pixel_score(record: dict) -> float | None:
+    """What-if label: the record's score with motion and blur graded per pixel (their size scaled by 0.7 mm / the
+    slice's spacing where the pixels are coarser; the protocol's thresholds assume 0.7 mm). None for imports."""
+    from radscribe.ctiqa.annotation.protocol import ASPECTS, burden, score_from_burdens
+
+    measured = record.get("measurements") or {}
+    burdens = {a: measured.get(f"burden_{a}") for a in ASPECTS}
+    if None in burdens.values() or not record.get("pixel_spacing_mm"):
+        return None
+    scale = min(1.0, 0.7 / record["pixel_spacing_mm"])
+    for aspect, (group, key) in SIZE_MM.items():
+        if burdens[aspect] > 0:  # present: its cause is in the acquisition
+            burdens[aspect] = burden(aspect, (record.get(group) or {})[key] * scale)
+    return score_from_burdens(burdens)
+
+
 def _entry(idx: np.ndarray, said: list[str], level: int, err2: np.ndarray) -> dict:
     return {
         "n": int(idx.size),
@@ -52,6 +69,10 @@ def budget(model: str, data_dir: Path, splits: list[str]) -> dict:
     err2 = np.nan_to_num(pred - data.scores, nan=4.0) ** 2  # no score read: counted as the worst miss
     out = {"model": model, "windows": list(assessor.windows), "n": len(rows),
            **{k: correlations(pred.tolist(), data.scores.tolist())[k] for k in ("sum_abs", "mae")}, "aspects": {}}
+    what_if = [per_pixel_score(r) for r in data.records]
+    if None not in what_if:
+        out["per_pixel_what_if"] = {"labels_changed": int(np.sum(np.abs(np.array(what_if) - data.scores) > 1e-4)),
+                                    "sum_abs": correlations(pred.tolist(), what_if)["sum_abs"]}
     for j, aspect in enumerate(ASPECTS):
         said = [r["aspects"].get(aspect) or "none" for r in rows]
         for level in (1, 2, 3):
@@ -85,6 +106,11 @@ def main() -> None:
     results = [budget(m, args.data, args.split or ["test"]) for m in (args.model or [shipped])]
     print("SYNTHETIC labels. |PLCC|+|SROCC|+|KROCC| / MAE:", "   ".join(
         f"{Path(r['model']).name}: {number(r['sum_abs'], 3)} / {number(r['mae'], 2)}" for r in results))
+    for r in results:
+        if "per_pixel_what_if" in r:
+            w = r["per_pixel_what_if"]
+            print(f"  what-if, motion and blur graded per pixel ({w['labels_changed']} labels change): "
+                  f"{Path(r['model']).name} {number(w['sum_abs'], 3)}")
     print(f"{'true aspect':<24}" + "".join(f"{Path(r['model']).name[:24]:>34}" for r in results))
     print(f"{'':<24}" + "".join(f"{'n  right  none  share':>34}" for _ in results))
     for key in results[0]["aspects"]:

@@ -52,3 +52,23 @@ def test_the_error_budget_splits_motion_and_blur_at_one_pixel(tiny_data, tiny_ch
                 assert result["aspects"][f"{aspect} {level}"]["n"] == len(cases)
             seen += len(cases)
     assert seen > 0  # the tiny set (seed 3) has mild and moderate motion and blur to split
+
+
+def test_the_per_pixel_what_if_only_eases_motion_and_blur_on_coarse_pixels(tiny_data):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("error_budget", BENCHMARKS / "ctiqa_error_budget.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    records = [json.loads(line) for line in (tiny_data / "annotations.jsonl").read_text().splitlines()]
+    eased = 0
+    for r in records:
+        what_if = module.per_pixel_score(r)
+        moved = r["measurements"]["burden_motion"] > 0 or r["measurements"]["burden_blur"] > 0
+        if not moved or r["pixel_spacing_mm"] <= 0.7:
+            assert what_if == pytest.approx(r["score"])  # nothing to regrade: the protocol's own label
+        else:
+            assert what_if >= r["score"] - 1e-6  # a displacement counted in pixels is never larger
+            eased += what_if > r["score"] + 1e-6
+    assert eased > 0  # the tiny set's sub-pixel motions (0.9 mm at 1.9 mm pixels) are eased
+    assert module.per_pixel_score({"score": 3.0}) is None  # an imported record carries no measurements
