@@ -54,9 +54,11 @@ def main() -> None:
     assessors = [load_assessor(m, threads=args.threads) for m in args.models]
     results = {}
     for spec in args.data:
-        scores, key, data = [], None, None
-        for assessor in assessors:  # each model reads the split through its own windows
-            key, data = load_split_spec(spec, assessor.windows)
+        scores, loaded = [], {}
+        for assessor in assessors:  # each model reads the split through its own windows, loaded once per set
+            if assessor.windows not in loaded:
+                loaded[assessor.windows] = load_split_spec(spec, assessor.windows)
+            key, data = loaded[assessor.windows]
             rows = assessor.assess_arrays(data.images)
             scores.append(np.array([np.nan if r["score"] is None else r["score"] for r in rows], dtype=float))
         stack = np.stack(scores)

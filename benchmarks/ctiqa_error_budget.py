@@ -25,26 +25,30 @@ SEVERITIES = ("none", "mild", "moderate", "severe")
 SIZE_MM = {"motion": ("params", "motion_mm"), "blur": ("measurements", "blur_fwhm_mm")}
 
 
+def size_mm(record: dict, aspect: str) -> float | None:
+    group, key = SIZE_MM[aspect]
+    return (record.get(group) or {}).get(key)
+
+
 def under_a_pixel(record: dict, aspect: str) -> bool | None:
     """Is the aspect's size (mm) under the slice's pixel spacing? None where the record lacks either (imports)."""
-    group, key = SIZE_MM[aspect]
-    size, pixel = (record.get(group) or {}).get(key), record.get("pixel_spacing_mm")
+    size, pixel = size_mm(record, aspect), record.get("pixel_spacing_mm")
     return None if size is None or not pixel else size < pixel
 
 
 def per_pixel_score(record: dict) -> float | None:
     """What-if label: the record's score with motion and blur graded per pixel (their size scaled by 0.7 mm / the
     slice's spacing where the pixels are coarser; the protocol's thresholds assume 0.7 mm). None for imports."""
-    from radscribe.ctiqa.annotation.protocol import ASPECTS, burden, score_from_burdens
+    from radscribe.ctiqa.annotation.protocol import ASPECTS, REFERENCE_SPACING_MM, burden, score_from_burdens
 
     measured = record.get("measurements") or {}
     burdens = {a: measured.get(f"burden_{a}") for a in ASPECTS}
     if None in burdens.values() or not record.get("pixel_spacing_mm"):
         return None
-    scale = min(1.0, 0.7 / record["pixel_spacing_mm"])
-    for aspect, (group, key) in SIZE_MM.items():
+    scale = min(1.0, REFERENCE_SPACING_MM / record["pixel_spacing_mm"])
+    for aspect in SIZE_MM:
         if burdens[aspect] > 0:  # present: its cause is in the acquisition
-            burdens[aspect] = burden(aspect, (record.get(group) or {})[key] * scale)
+            burdens[aspect] = burden(aspect, size_mm(record, aspect) * scale)
     return score_from_burdens(burdens)
 
 
