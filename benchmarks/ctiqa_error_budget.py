@@ -3,6 +3,9 @@ called "none", and its share of the squared score error; one line per model, sid
 also split by whether the displacement (peak motion, mm) or the extra blur (FWHM, mm) is under one pixel of the
 slice: the protocol's thresholds are in mm, so on a wide field a "mild" one can be smaller than a pixel; a what-if
 line scores the model against labels with those two graded per pixel instead (not the benchmark's labels).
+False alarms (an aspect called present where the truth has none) are counted per aspect on one line.
+Each row also gives its headroom: the model's |PLCC|+|SROCC|+|KROCC| were those slices scored exactly right
+(the rest as the model scored them), and one line does it for mild and moderate motion and blur together.
 
 SYNTHETIC labels (radscribe's annotation protocol). Use it to pick what to fix next, and to compare two
 checkpoints on the same split (their input windows may differ: each model gets its own channels).
@@ -52,12 +55,24 @@ def per_pixel_score(record: dict) -> float | None:
     return score_from_burdens(burdens)
 
 
-def _entry(idx: np.ndarray, said: list[str], level: int, err2: np.ndarray) -> dict:
+def if_scored_right(pred: np.ndarray, true: np.ndarray, idx: np.ndarray) -> float | None:
+    """|PLCC|+|SROCC|+|KROCC| with the slices ``idx`` given their true score, the others the model's."""
+    from radscribe.iqagpt.metrics import correlations
+
+    fixed = pred.copy()
+    fixed[idx] = true[idx]
+    return correlations(fixed.tolist(), true.tolist())["sum_abs"]
+
+
+def _entry(idx: np.ndarray, said: list[str], level: int, err2: np.ndarray, pred: np.ndarray,
+           true: np.ndarray) -> dict:
+    right = if_scored_right(pred, true, idx)
     return {
         "n": int(idx.size),
         "read_right": round(float(np.mean([said[i] == SEVERITIES[level] for i in idx])), 3),
         "called_none": round(float(np.mean([said[i] == "none" for i in idx])), 3),
         "share_of_squared_error": round(float(err2[idx].sum() / max(err2.sum(), 1e-9)), 3),
+        "sum_abs_if_scored_right": None if right is None else round(right, 3),
     }
 
 
@@ -78,19 +93,33 @@ def budget(model: str, data_dir: Path, splits: list[str]) -> dict:
         out["per_pixel_what_if"] = {"labels_changed": int(np.sum(np.abs(np.array(what_if) - data.scores) > 1e-4)),
                                     "sum_abs": correlations(pred.tolist(), what_if)["sum_abs"]}
     for j, aspect in enumerate(ASPECTS):
-        said = [r["aspects"].get(aspect) or "none" for r in rows]
+        said = [said_of(rows, aspect, i) for i in range(len(rows))]
         for level in (1, 2, 3):
             idx = np.flatnonzero(data.aspects[:, j] == level)
             if idx.size == 0:
                 continue
-            out["aspects"][f"{aspect} {SEVERITIES[level]}"] = _entry(idx, said, level, err2)
+            out["aspects"][f"{aspect} {SEVERITIES[level]}"] = _entry(idx, said, level, err2, pred, data.scores)
             flags = [under_a_pixel(data.records[i], aspect) for i in idx] if aspect in SIZE_MM and level < 3 else []
             if flags and None not in flags:
                 under = np.array(flags)
                 for name, part in (("< 1 px", idx[under]), (">= 1 px", idx[~under])):
                     if part.size:
-                        out["aspects"][f"{aspect} {SEVERITIES[level]} {name}"] = _entry(part, said, level, err2)
+                        out["aspects"][f"{aspect} {SEVERITIES[level]} {name}"] = _entry(part, said, level, err2,
+                                                                                         pred, data.scores)
+    out["false_alarms"] = {}
+    for j, aspect in enumerate(ASPECTS):
+        clean = np.flatnonzero(data.aspects[:, j] == 0)
+        out["false_alarms"][aspect] = {"n": int(clean.size), "called_present": int(sum(said_of(rows, aspect, i) != "none"
+                                                                                       for i in clean))}
+    columns = [ASPECTS.index(a) for a in SIZE_MM]
+    mild_or_moderate = np.flatnonzero(np.isin(data.aspects[:, columns], (1, 2)).any(axis=1))
+    out["mild_moderate_motion_blur_scored_right"] = {"n": int(mild_or_moderate.size),
+                                                     "sum_abs": if_scored_right(pred, data.scores, mild_or_moderate)}
     return out
+
+
+def said_of(rows: list[dict], aspect: str, i: int) -> str:
+    return rows[i]["aspects"].get(aspect) or "none"
 
 
 def number(value: float | None, digits: int) -> str:
@@ -115,13 +144,18 @@ def main() -> None:
             w = r["per_pixel_what_if"]
             print(f"  what-if, motion and blur graded per pixel ({w['labels_changed']} labels change): "
                   f"{Path(r['model']).name} {number(w['sum_abs'], 3)}")
-    print(f"{'true aspect':<24}" + "".join(f"{Path(r['model']).name[:24]:>34}" for r in results))
-    print(f"{'':<24}" + "".join(f"{'n  right  none  share':>34}" for _ in results))
+        alarms = ", ".join(f"{a} {v['called_present']}/{v['n']}" for a, v in r["false_alarms"].items())
+        print(f"  false alarms (called present / truly none): {Path(r['model']).name}: {alarms}")
+        h = r["mild_moderate_motion_blur_scored_right"]
+        print(f"  what-if, the {h['n']} mild or moderate motions and blurs scored exactly right: "
+              f"{Path(r['model']).name} {number(h['sum_abs'], 3)}")
+    print(f"{'true aspect':<24}" + "".join(f"{Path(r['model']).name[:24]:>43}" for r in results))
+    print(f"{'':<24}" + "".join(f"{'n':>16}{'right':>6}{'none':>6}{'share':>6}{'if right':>9}" for _ in results))
     for key in results[0]["aspects"]:
         cells = [r["aspects"].get(key) for r in results]
         print(f"{key:<24}" + "".join(
-            f"{c['n']:>16} {c['read_right']:>5.2f} {c['called_none']:>5.2f} {c['share_of_squared_error']:>5.2f}" if c else
-            f"{'-':>34}" for c in cells))
+            f"{c['n']:>16} {c['read_right']:>5.2f} {c['called_none']:>5.2f} {c['share_of_squared_error']:>5.2f}"
+            f"{number(c['sum_abs_if_scored_right'], 3):>9}" if c else f"{'-':>43}" for c in cells))
     if args.json:
         args.json.write_text(json.dumps({"synthetic": True, "data": str(args.data), "results": results}, indent=2) + "\n")
 

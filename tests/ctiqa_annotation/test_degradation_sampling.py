@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from radscribe.ctiqa import sample_params
 from radscribe.ctiqa.phantoms import METAL_SITE_INFO, make_phantom
@@ -52,3 +53,19 @@ def test_views_scale_with_matrix_size():
     sparse_large = [v for v in views_large if v < 1000]
     assert sparse_small and max(sparse_small) <= FULL_VIEWS * 128 / 512 * 0.4 + 1
     assert np.median(sparse_large) > 3 * np.median(sparse_small)
+
+
+def test_kinds_keep_only_those_kinds_and_all_kinds_draw_as_before(abdomen):
+    """``kinds`` (make-ctiqa --kinds) renormalises the mixture; naming every kind is the default draw exactly."""
+    every = tuple(MIXTURE)
+    for seed in range(40):
+        assert (sample_params(np.random.default_rng(seed), abdomen, kinds=every)
+                == sample_params(np.random.default_rng(seed), abdomen))
+    rng = np.random.default_rng(1)
+    draws = [sample_params(rng, abdomen, kinds=("motion", "blur")) for _ in range(200)]
+    motion = [p for p in draws if p.motion_mm > 0]
+    blur = [p for p in draws if p.blur_fwhm_mm > 0]
+    assert len(motion) + len(blur) == len(draws) and min(len(motion), len(blur)) > 60
+    assert not any(p.metal or p.ring_gain_sd > 0 or p.dose_fraction < 0.5 for p in draws)
+    with pytest.raises(ValueError, match="unknown degradation kind wobble"):
+        sample_params(rng, abdomen, kinds=("motion", "wobble"))

@@ -33,6 +33,7 @@ def test_make_ctiqa_cli_writes_card_and_grid(card_dataset):
     assert [r["anatomy"] for r in records] == ["head", "pelvis", "head", "pelvis"]
     card = (out / "README.md").read_text()
     assert "SYNTHETIC" in card and "ctiqa-annotation" in card and "| head | 2 |" in card
+    assert "--anatomies head,pelvis --per-patient 1`" in card  # no flag beyond the defaults
     for png in ("plots/score_hist.png", "plots/aspect_severity.png", "preview_grid.png"):
         assert f"({png})" in card
         assert Image.open(out / png).size[0] > 200

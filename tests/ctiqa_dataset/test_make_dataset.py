@@ -237,3 +237,26 @@ def test_phantom_split_puts_every_slice_in_one_split(tmp_path):
         make_dataset(DatasetConfig(out=str(tmp_path / "bad"), n=2, phantom_split="holdout"))
     with pytest.raises(ConfigError, match="real-split"):
         make_dataset(DatasetConfig(out=str(tmp_path / "bad2"), n=2, real=[str(base)], phantom_split="train"))
+
+
+def test_kinds_make_a_supplement_of_those_aspects_only(tmp_path):
+    """--kinds motion,blur: every slice is moved or blurred (and captioned so); other kinds are refused by name."""
+    out = tmp_path / "mb"
+    make_dataset(DatasetConfig(out=str(out), n=6, seed=3, size=SIZE, anatomies=("head",), phantom_split="train",
+                               kinds=("motion", "blur")))
+    records = read_records(out / "annotations.jsonl")
+    assert len(records) == 6
+    for r in records:
+        p = r["params"]
+        assert (p.get("motion_mm", 0) > 0) != (p.get("blur_fwhm_mm", 0) > 0), p
+        assert not p.get("metal") and not p.get("ring_gain_sd")
+        assert r["aspects"]["motion"] != "none" or r["aspects"]["blur"] != "none" or r["score"] >= 3.4  # sub-threshold
+    from radscribe.ctiqa.dataset.card import write_card
+
+    card = write_card(out, grid=False).read_text()  # its "built with" line gives the command that remakes it
+    assert f"--out mb --n 6 --seed 3 --size {SIZE} --anatomies head --per-patient 2 --phantom-split train " \
+           "--kinds motion,blur`" in card
+    with pytest.raises(ConfigError, match="settings"):  # the kinds are part of what fixes the content
+        make_dataset(DatasetConfig(out=str(out), n=6, seed=3, size=SIZE, anatomies=("head",), phantom_split="train"))
+    with pytest.raises(ConfigError, match="--kinds: unknown degradation kind wobble"):
+        make_dataset(DatasetConfig(out=str(tmp_path / "bad"), n=2, kinds=("wobble",)))

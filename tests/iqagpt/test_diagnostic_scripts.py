@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -52,6 +53,27 @@ def test_the_error_budget_splits_motion_and_blur_at_one_pixel(tiny_data, tiny_ch
                 assert result["aspects"][f"{aspect} {level}"]["n"] == len(cases)
             seen += len(cases)
     assert seen > 0  # the tiny set (seed 3) has mild and moderate motion and blur to split
+    headroom = result["mild_moderate_motion_blur_scored_right"]
+    moved = [r for r in train if {r["aspects"]["motion"], r["aspects"]["blur"]} & {"mild", "moderate"}]
+    assert headroom["n"] == len(moved) > 0  # a slice with both counts once
+    for aspect, alarms in result["false_alarms"].items():  # every truly clean slice, per aspect
+        assert alarms["n"] == sum(r["aspects"][aspect] == "none" for r in train) >= alarms["called_present"] >= 0
+
+
+def test_the_headroom_is_the_models_number_with_those_slices_scored_right(tiny_data):
+    import importlib.util
+
+    from radscribe.iqagpt.metrics import correlations
+
+    spec = importlib.util.spec_from_file_location("error_budget", BENCHMARKS / "ctiqa_error_budget.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    true = np.array([0.4, 1.2, 2.0, 2.8, 3.6, 4.0])
+    pred = np.array([1.0, 1.0, 3.0, 2.0, 3.8, np.nan])
+    assert module.if_scored_right(pred, true, np.arange(6)) == pytest.approx(3.0)
+    assert module.if_scored_right(pred, true, np.array([], int)) == pytest.approx(correlations(pred.tolist(), true.tolist())["sum_abs"])
+    assert module.if_scored_right(pred, true, np.array([2, 3])) > correlations(pred.tolist(), true.tolist())["sum_abs"]
+    assert np.isnan(pred[5])  # the model's own array is left as it was
 
 
 def test_the_per_pixel_what_if_only_eases_motion_and_blur_on_coarse_pixels(tiny_data):

@@ -52,6 +52,10 @@ def make_ctiqa(
                                       help="Split of the phantom slices: by-patient (80/10/10) or all in train, val "
                                            "or test. train makes a supplement (e.g. --arms-down 1.0) whose merge "
                                            "leaves another set's validation and test slices as they were."),
+    kinds: str = typer.Option("", "--kinds",
+                              help="Only these degradation kinds, comma-separated (clean, low_dose, sparse_view, "
+                                   "limited_angle, metal, motion, ring, blur, combo; weights as in the full "
+                                   "mixture); empty: all. For a training-only supplement of what a model misses."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write README.md, plots and preview_grid.png at the end."),
 ) -> None:
     """Build the SYNTHETIC CT-IQA dataset: phantom (or real) slice -> simulated scan -> annotation -> caption.
@@ -66,6 +70,8 @@ def make_ctiqa(
 
     A training-only supplement, merged in without touching val/test: [bold]radscribe data make-ctiqa --out ctiqa-arms --n 600 --seed 7 --size 256 --anatomies abdomen,chest --arms-down 1.0 --phantom-split train -j 2[/]
 
+    More of the aspects a model misses (motion and blur only), for training: [bold]radscribe data make-ctiqa --out ctiqa-motion-blur --n 800 --seed 11 --size 256 --kinds motion,blur --phantom-split train -j 2[/]
+
     Your own CT as training anatomy (merge it with a phantom set by merge-ctiqa): [bold]radscribe data make-ctiqa --out ctiqa-real --real my_ct/ --real-split by-patient --n 600 --per-patient 3 --size 256 -j 2[/]
     """
     from radscribe.ctiqa.dataset import DatasetConfig, make_dataset
@@ -74,7 +80,7 @@ def make_ctiqa(
                         anatomies=tuple(a.strip() for a in anatomies.split(",") if a.strip()),
                         real=[str(p) for p in real or []], real_split=real_split, targeted_fov=targeted_fov,
                         wide_fov=wide_fov, soft_kernel=soft_kernel, arms_down=arms_down,
-                        phantom_split=phantom_split)
+                        phantom_split=phantom_split, kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()))
     summary = make_dataset(cfg, progress=lambda it, total: track(it, total, "scanning slices"))
     _finish(out, summary, card)
 

@@ -16,6 +16,9 @@ Blur comes from the signal (focal spot, detector aperture: the noise stays sharp
 ``soft_kernel`` > 0: then that share of blur draws is a softer reconstruction kernel
 instead, which smooths the noise as well. The extra random draw happens only then, so
 ``soft_kernel=0`` (the default) gives the same acquisitions as before it existed.
+
+``kinds`` keeps only some kinds of the mixture (their weights renormalised), for a training-only
+supplement of the aspects a model reads worst; the default (all kinds) draws exactly as before.
 """
 
 from __future__ import annotations
@@ -103,16 +106,26 @@ def _apply(kind: str, rng: np.random.Generator, phantom: Any, values: dict[str, 
             values["kernel_fwhm_mm"] = values.pop(name)  # the same strength, from the kernel instead
 
 
-def sample_params(rng: np.random.Generator, phantom: Any, *, soft_kernel: float = 0.0) -> AcquisitionParams:
-    """One AcquisitionParams for ``phantom`` (uses its size and metal_sites), drawn from MIXTURE;
-    ``soft_kernel`` is the share of blur made by a soft reconstruction kernel (module docstring).
+def check_kinds(kinds: tuple[str, ...]) -> None:
+    """Raise ValueError naming any kind that is not in MIXTURE."""
+    unknown = [k for k in kinds if k not in MIXTURE]
+    if unknown:
+        raise ValueError(f"unknown degradation kind {', '.join(unknown)}; choose from {', '.join(MIXTURE)}")
+
+
+def sample_params(rng: np.random.Generator, phantom: Any, *, soft_kernel: float = 0.0,
+                  kinds: tuple[str, ...] = ()) -> AcquisitionParams:
+    """One AcquisitionParams for ``phantom`` (uses its size and metal_sites), drawn from MIXTURE (only
+    ``kinds`` of it when given); ``soft_kernel`` is the share of blur made by a soft reconstruction kernel
+    (module docstring).
 
     Deterministic for a given ``rng`` state. The kind is recorded nowhere in the
     params on purpose: annotate() must judge the result, not the recipe.
     """
-    kinds = list(MIXTURE)
-    weights = np.array([MIXTURE[k] for k in kinds], float)
-    kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+    check_kinds(kinds)
+    names = list(kinds or MIXTURE)
+    weights = np.array([MIXTURE[k] for k in names], float)
+    kind = names[int(rng.choice(len(names), p=weights / weights.sum()))]
     values: dict[str, Any] = {"dose_fraction": _draw(rng, 0.5, 1.0, "lin")}
     if kind == "clean":
         values["dose_fraction"] = _draw(rng, *RANGES["clean"]["dose_fraction"])

@@ -142,6 +142,17 @@ def _examples(records: list[dict], k: int = 4) -> list[dict]:
     return [ranked[round(i * (len(ranked) - 1) / (k - 1))] for i in range(k)]
 
 
+def _options_beyond_defaults(settings: dict) -> str:
+    """The make-ctiqa flags a folder was built with that are not their defaults (shares, split, kinds)."""
+    flags = [f" --{key.replace('_', '-')} {settings[key]:g}" for key in ("targeted_fov", "wide_fov", "soft_kernel",
+                                                                       "arms_down") if settings.get(key)]
+    if settings.get("phantom_split", "by-patient") != "by-patient":
+        flags.append(f" --phantom-split {settings['phantom_split']}")
+    if settings.get("kinds"):
+        flags.append(" --kinds " + ",".join(settings["kinds"]))
+    return "".join(flags)
+
+
 def _markdown(folder: Path, stats: dict, settings: dict, plots: list[str], grid: bool,
               examples: list[dict] | None = None) -> str:
     synthetic = True in stats["synthetic"]
@@ -150,7 +161,8 @@ def _markdown(folder: Path, stats: dict, settings: dict, plots: list[str], grid:
                                           size=settings.get("size"), a=",".join(settings.get("anatomies", [])),
                                           pp=settings.get("per_patient")) if settings else "(imported)"
     if settings.get("real"):
-        command += " --real " + " --real ".join(settings["real"])
+        command += " --real " + " --real ".join(settings["real"]) + f" --real-split {settings.get('real_split')}"
+    command += _options_beyond_defaults(settings)
     lines = [
         f"# CT-IQA dataset: {folder.name}",
         "",

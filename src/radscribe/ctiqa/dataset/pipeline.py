@@ -31,13 +31,14 @@ def cached_phantom(anatomy: str, seed: int, size: int, arms_down: bool = False) 
     return make_phantom(anatomy, seed, size, arms_down=arms_down)
 
 
-def run_slice(phantom: Phantom, seed: int, params=None, soft_kernel: float = 0.0) -> SliceResult:
+def run_slice(phantom: Phantom, seed: int, params=None, soft_kernel: float = 0.0,
+              kinds: tuple[str, ...] = ()) -> SliceResult:
     """Sample an acquisition for ``phantom`` (unless ``params`` is given), scan, annotate and caption it."""
     annotate_simulation, sample_params, describe = _protocol()
 
     rng = np.random.default_rng(seed)
     if params is None:
-        params = sample_params(rng, phantom, soft_kernel=soft_kernel)
+        params = sample_params(rng, phantom, soft_kernel=soft_kernel, kinds=kinds)
     sim = simulate(phantom.hu, phantom.pixel_spacing_mm, params, body_mask=phantom.body_mask)
     annotation = annotate_simulation(sim, phantom)  # annotate() with the simulator's exact noise/artefact split
     caption = describe(annotation, anatomy=phantom.anatomy, seed=seed)
@@ -119,7 +120,8 @@ def _regrid(phantom: Phantom, pad: int, zoom: float) -> Phantom:
                  for lesion in phantom.lesions])
 
 
-def run_targeted_slice(full: Phantom, size: int, seed: int, soft_kernel: float = 0.0) -> tuple[SliceResult, Phantom]:
+def run_targeted_slice(full: Phantom, size: int, seed: int, soft_kernel: float = 0.0,
+                       kinds: tuple[str, ...] = ()) -> tuple[SliceResult, Phantom]:
     """A targeted reconstruction: the whole patient is scanned (``full``, on a fine grid) and the central
     ``size`` pixels are kept, as a scanner reconstructs a smaller field of view from complete projections.
 
@@ -128,7 +130,7 @@ def run_targeted_slice(full: Phantom, size: int, seed: int, soft_kernel: float =
     """
     annotate_simulation, sample_params, describe = _protocol()
     field, offset = crop_phantom(full, size)
-    params = sample_params(np.random.default_rng(seed), field, soft_kernel=soft_kernel)
+    params = sample_params(np.random.default_rng(seed), field, soft_kernel=soft_kernel, kinds=kinds)
     scan = replace(params, metal=[replace(m, center_rc=(m.center_rc[0] + offset, m.center_rc[1] + offset))
                                   for m in params.metal])
     sim = simulate(full.hu, full.pixel_spacing_mm, scan, body_mask=full.body_mask)

@@ -34,6 +34,7 @@ from radscribe.ctiqa.dataset.pipeline import (cached_phantom, refine_phantom, ru
 from radscribe.ctiqa.dataset.records import ANNOTATIONS_FILE, RecordLog, json_safe, read_records
 from radscribe.ctiqa.dataset.splits import SliceSpec, assign_splits, plan_slices, seed_for
 from radscribe.ctiqa.phantoms import ANATOMIES, ARMS_DOWN_ANATOMIES, Phantom, heldout_real_ct_paths, real_phantoms
+from radscribe.ctiqa.sampling import check_kinds
 from radscribe.errors import ConfigError, NoImagesFoundError
 from radscribe.io.writers import atomic_write_json, write_hu_png
 
@@ -78,6 +79,9 @@ class DatasetConfig:
     # split of the phantom slices: "by-patient" (80/10/10) or all in one split; "train" makes a supplement whose
     # merge leaves another set's validation and test slices as they were (a like-for-like comparison needs that)
     phantom_split: str = "by-patient"
+    # degradation kinds drawn (sampling.MIXTURE's names; empty: the whole mixture, as before the option): a
+    # training-only supplement of the aspects a model reads worst, e.g. ("motion", "blur")
+    kinds: tuple[str, ...] = ()
 
     def validate(self) -> None:
         if self.n < 1:
@@ -107,6 +111,10 @@ class DatasetConfig:
             raise ConfigError(f"--phantom-split {self.phantom_split!r}: choose from {', '.join(PHANTOM_SPLIT_CHOICES)}")
         if self.real and self.phantom_split != "by-patient":
             raise ConfigError("--phantom-split is for phantom slices; real anatomy (--real) takes --real-split")
+        try:
+            check_kinds(self.kinds)
+        except ValueError as exc:
+            raise ConfigError(f"--kinds: {exc}") from None
 
     def settings(self) -> dict[str, Any]:
         """What fixes the content (not where it goes or how many processes make it), with the protocol version:
@@ -117,6 +125,7 @@ class DatasetConfig:
         for key in ("out", "workers"):
             d.pop(key)
         d["anatomies"] = list(self.anatomies)
+        d["kinds"] = list(self.kinds)
         d["protocol_version"] = PROTOCOL_VERSION
         return d
 
@@ -132,6 +141,7 @@ class Task:
     wide_fov: float = 0.0
     soft_kernel: float = 0.0
     arms_down: float = 0.0
+    kinds: tuple[str, ...] = ()
 
 
 def make_dataset(cfg: DatasetConfig, progress: Callable[[Iterator, int], Iterator] | None = None) -> dict[str, Any]:
@@ -180,6 +190,7 @@ def _check_settings(out: Path, cfg: DatasetConfig) -> None:
         saved.setdefault("soft_kernel", 0.0)
         saved.setdefault("arms_down", 0.0)
         saved.setdefault("phantom_split", "by-patient")
+        saved.setdefault("kinds", [])
         diff = sorted(k for k in set(settings) | set(saved) if saved.get(k) != settings.get(k))
         if diff:
             raise ConfigError(f"{out} holds a dataset built with other settings ({', '.join(diff)} differ); "
@@ -202,7 +213,7 @@ def _plan(cfg: DatasetConfig) -> list[Task]:
         if cfg.phantom_split != "by-patient":
             specs = [replace(s, split=cfg.phantom_split) for s in specs]
         return [Task(s, cfg.size, cfg.dicom, cfg.out, targeted_fov=cfg.targeted_fov, wide_fov=cfg.wide_fov,
-                     soft_kernel=cfg.soft_kernel, arms_down=cfg.arms_down) for s in specs]
+                     soft_kernel=cfg.soft_kernel, arms_down=cfg.arms_down, kinds=cfg.kinds) for s in specs]
     phantoms = list(real_phantoms(cfg.real, cfg.size))
     if not phantoms:
         raise NoImagesFoundError(cfg.real[0], "no usable CT slice in HU found here (need modality CT, >= 128 px)")
@@ -216,7 +227,7 @@ def _plan(cfg: DatasetConfig) -> list[Task]:
         split = splits[patient_of(phantom)]
         spec = SliceSpec(index, phantom.anatomy, -1, phantom.anatomy_id, split, seed_for(cfg.seed, index))
         tasks.append(Task(spec, cfg.size, cfg.dicom, cfg.out, phantom, targeted_fov=cfg.targeted_fov,
-                          wide_fov=cfg.wide_fov, soft_kernel=cfg.soft_kernel))
+                          wide_fov=cfg.wide_fov, soft_kernel=cfg.soft_kernel, kinds=cfg.kinds))
     return tasks
 
 
@@ -354,13 +365,13 @@ def make_record(task: Task) -> dict[str, Any]:
     if fraction < 1.0:  # the same patient on a finer grid, of which the central task.size pixels are kept
         full = (refine_phantom(task.phantom, fraction) if task.phantom is not None
                 else cached_phantom(spec.anatomy, spec.phantom_seed, int(round(task.size / fraction)), arms))
-        result, phantom = run_targeted_slice(full, task.size, spec.seed, soft_kernel=task.soft_kernel)
+        result, phantom = run_targeted_slice(full, task.size, spec.seed, soft_kernel=task.soft_kernel, kinds=task.kinds)
     elif fraction > 1.0:  # the same patient on a coarser grid: a wider field, the body smaller in it
         phantom = widen_phantom(snug(), fraction)
-        result = run_slice(phantom, spec.seed, soft_kernel=task.soft_kernel)
+        result = run_slice(phantom, spec.seed, soft_kernel=task.soft_kernel, kinds=task.kinds)
     else:
         phantom = snug()
-        result = run_slice(phantom, spec.seed, soft_kernel=task.soft_kernel)
+        result = run_slice(phantom, spec.seed, soft_kernel=task.soft_kernel, kinds=task.kinds)
     out = Path(task.out)
     name = f"{spec.index:06d}"
     image, reference = f"images/{name}.png", f"reference/{name}.png"
