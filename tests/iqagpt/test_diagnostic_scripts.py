@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -94,3 +95,37 @@ def test_the_per_pixel_what_if_only_eases_motion_and_blur_on_coarse_pixels(tiny_
             eased += what_if > r["score"] + 1e-6
     assert eased > 0  # the tiny set's sub-pixel motions (0.9 mm at 1.9 mm pixels) are eased
     assert module.per_pixel_score({"score": 3.0}) is None  # an imported record carries no measurements
+
+
+def test_the_motion_probe_trains_each_arm_on_the_slices_degraded_only_there(tiny_data, tmp_path):
+    out = tmp_path / "probe.json"
+    text = run("ctiqa_motion_probe.py", "--train", str(tiny_data), "--test", str(tiny_data), "--steps", "3",
+               "--batch", "4", "--json", str(out))
+    report = json.loads(out.read_text())
+    records = [json.loads(line) for line in (tiny_data / "annotations.jsonl").read_text().splitlines()]
+
+    def only_motion(r):  # nothing but motion degraded (or nothing at all), on a standard field
+        return all(s == "none" for a, s in r["aspects"].items() if a != "motion") and not r["wide_fov"] \
+            and not r["targeted_fov"]
+
+    train = [r for r in records if r["split"] == "train" and only_motion(r)]
+    assert sum(report["n_train"].values()) == len(train) > 0
+    assert sum(report["n_test"].values()) == sum(only_motion(r) for r in records)
+    assert report["synthetic"] is True and "SYNTHETIC" in text
+    assert set(report["arms"]) == {"native", "input", "difference"}
+    for arm in report["arms"].values():
+        assert 0.0 <= arm["accuracy"] <= 1.0
+        assert all(v is None or 0.0 <= v <= 1.0 for k, v in arm.items() if k.startswith("auc_"))
+
+
+def test_the_probe_input_arm_is_the_captioners_grid(tiny_data):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("motion_probe", BENCHMARKS / "ctiqa_motion_probe.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    records = module.select(tiny_data, None, "motion")[:2]
+    native, grid, difference = (module.load(tiny_data, records, arm) for arm in ("native", "input", "difference"))
+    assert native.shape == (2, 2, 128, 128) and torch.equal(native, grid)  # a 128 slice is not resized
+    assert difference.shape == native.shape and not torch.equal(difference, native)
+    assert float(difference.mean()) == pytest.approx(0.5, abs=0.05)  # degraded minus reference: centred on mid-grey
